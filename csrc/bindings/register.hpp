@@ -1,0 +1,9 @@
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace fusedopt::bindings {
+
+void register_info(pybind11::module_& m);
+void register_optim(pybind11::module_& m);
+
+}  // namespace fusedopt::bindings

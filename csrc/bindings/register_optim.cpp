@@ -1,0 +1,257 @@
+// The fused optimizer core behind fusedopt.SGD/RMSprop/Adam/AdamW.
+//
+// Hyperparameters and parameters are validated in Python once; gradients are
+// checked here because the check runs every step and a Python loop over
+// tensors would cost more than the update of small tensors.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "fusedopt/fused_step.hpp"
+#include "fusedopt/param_table.hpp"
+#include "register.hpp"
+
+namespace py = pybind11;
+
+namespace fusedopt::bindings {
+namespace {
+
+enum class Algo { sgd, rmsprop, adam };
+
+Algo parse_algo(const std::string& name) {
+  if (name == "sgd") return Algo::sgd;
+  if (name == "rmsprop") return Algo::rmsprop;
+  if (name == "adam") return Algo::adam;
+  throw py::value_error("unknown algorithm '" + name + "'");
+}
+
+// State buffer names by index, as torch.optim names them.
+std::vector<std::string> state_names(Algo algo) {
+  switch (algo) {
+    case Algo::sgd:
+      return {"momentum_buffer"};
+    case Algo::rmsprop:
+      return {"square_avg", "momentum_buffer", "grad_avg"};
+    case Algo::adam:
+      return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  }
+  return {};
+}
+
+bool is_dtype(const py::array& a, DType dtype) {
+  return dtype == DType::f32 ? a.dtype().equal(py::dtype::of<float>())
+                             : a.dtype().equal(py::dtype::of<double>());
+}
+
+// Hyperparameter tuples, in the order python/fusedopt/optim.py packs them.
+std::vector<SgdHyper> parse_sgd(const py::list& hypers) {
+  std::vector<SgdHyper> out;
+  for (py::handle h : hypers) {
+    auto [lr, momentum, dampening, wd, nesterov, maximize] =
+        h.cast<std::tuple<double, double, double, double, bool, bool>>();
+    out.push_back({lr, momentum, dampening, wd, nesterov, maximize});
+  }
+  return out;
+}
+
+std::vector<RmspropHyper> parse_rmsprop(const py::list& hypers) {
+  std::vector<RmspropHyper> out;
+  for (py::handle h : hypers) {
+    auto [lr, alpha, eps, wd, momentum, centered, maximize] =
+        h.cast<std::tuple<double, double, double, double, double, bool, bool>>();
+    out.push_back({lr, alpha, eps, wd, momentum, centered, maximize});
+  }
+  return out;
+}
+
+std::vector<AdamHyper> parse_adam(const py::list& hypers) {
+  std::vector<AdamHyper> out;
+  for (py::handle h : hypers) {
+    auto [lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled] =
+        h.cast<std::tuple<double, double, double, double, double, bool, bool, bool>>();
+    out.push_back({lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled});
+  }
+  return out;
+}
+
+// Marks a step in progress: the kernels run without the GIL, so a second
+// thread could otherwise enter the same optimizer.
+class Busy {
+ public:
+  explicit Busy(std::atomic<bool>& flag) : flag_(flag) {
+    if (flag_.exchange(true))
+      throw py::value_error("this optimizer is already in use by another thread");
+  }
+  ~Busy() { flag_.store(false); }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
+};
+
+class Core {
+ public:
+  explicit Core(const std::string& algo) : algo_(parse_algo(algo)), names_(state_names(algo_)) {}
+
+  std::int64_t count() const { return table_.count(); }
+  std::vector<std::string> names() const { return names_; }
+
+  // Parameters were validated in Python (dtype, contiguity, writeability,
+  // no overlap among themselves); here they are checked against the state
+  // buffers, whose addresses only C++ knows.
+  void add_params(const py::list& params, int group) {
+    Busy busy(busy_);
+    std::vector<py::array> arrays;
+    for (py::handle h : params) {
+      py::array a = py::reinterpret_borrow<py::array>(h);
+      const auto* begin = static_cast<const char*>(a.data());
+      if (table_.overlaps(begin, begin + a.nbytes()))
+        throw py::value_error("a parameter shares memory with an optimizer state buffer");
+      arrays.push_back(a);
+    }
+    for (py::array& a : arrays) {
+      const DType dtype = is_dtype(a, DType::f32) ? DType::f32 : DType::f64;
+      table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtype, group);
+      shapes_.emplace_back(a.shape(), a.shape() + a.ndim());
+      params_.push_back(std::move(a));
+    }
+  }
+
+  void step(const py::list& grads, const py::list& hypers, const py::object& coerce) {
+    Busy busy(busy_);
+    const std::int64_t n = table_.count();
+    if (static_cast<std::int64_t>(grads.size()) != n)
+      throw py::value_error("grads has " + std::to_string(grads.size()) + " entries, expected " +
+                            std::to_string(n));
+    std::vector<py::object> keep_alive;  // converted gradients
+    std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
+    for (std::int64_t i = 0; i < n; ++i) {
+      py::handle g = grads[static_cast<std::size_t>(i)];
+      if (g.is_none()) continue;
+      if (!params_[i].writeable())
+        throw py::value_error("params[" + std::to_string(i) + "] has become read-only");
+      if (!matches(g, i)) {
+        keep_alive.push_back(coerce(g, i, params_[i]));
+        g = keep_alive.back();
+        if (!matches(g, i)) throw py::type_error("internal: gradient conversion failed");
+      }
+      py::array a = py::reinterpret_borrow<py::array>(g);
+      const auto* begin = static_cast<const char*>(a.data());
+      if (table_.overlaps(begin, begin + a.nbytes()))
+        throw py::value_error("grads[" + std::to_string(i) +
+                              "] shares memory with a parameter or an optimizer state");
+      pointers[i] = a.data();
+    }
+    switch (algo_) {
+      case Algo::sgd:
+        run(sgd_step, parse_sgd(hypers), pointers);
+        break;
+      case Algo::rmsprop:
+        run(rmsprop_step, parse_rmsprop(hypers), pointers);
+        break;
+      case Algo::adam:
+        run(adam_step, parse_adam(hypers), pointers);
+        break;
+    }
+  }
+
+  // Parameter i's live state: name -> array viewing the C++ buffer.
+  py::dict state(py::object self, std::int64_t i) const {
+    check_index(i);
+    py::dict out;
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
+      if (!table_.live(i, k)) continue;
+      out[py::str(names_[k])] =
+          py::array(params_[i].dtype(), shapes_[i], table_.state(i, k), self);
+    }
+    return out;
+  }
+
+  std::int64_t get_step(std::int64_t i) const {
+    check_index(i);
+    return table_.step(i);
+  }
+
+  // Replaces parameter i's state. `arrays` maps names to arrays that Python
+  // has already checked and cast to the parameter's dtype and shape; buffers
+  // it does not name are dropped, as torch's load_state_dict replaces state.
+  void set_state(std::int64_t i, std::int64_t step, const py::dict& arrays) {
+    Busy busy(busy_);
+    check_index(i);
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
+      if (!arrays.contains(names_[k])) continue;
+      py::array a = arrays[py::str(names_[k])].cast<py::array>();
+      if (a.nbytes() != params_[i].nbytes() || !is_dtype(a, table_.dtype(i)) ||
+          !(a.flags() & py::array::c_style))
+        throw py::value_error("internal: state '" + names_[k] + "' was not prepared");
+    }
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
+      if (!arrays.contains(names_[k])) {
+        table_.drop_state(i, k);
+        continue;
+      }
+      py::array a = arrays[py::str(names_[k])].cast<py::array>();
+      if (a.nbytes() > 0) std::memcpy(table_.ensure_state(i, k), a.data(), a.nbytes());
+      table_.set_live(i, k, true);
+    }
+    table_.set_step(i, step);
+  }
+
+ private:
+  bool matches(py::handle g, std::int64_t i) const {
+    if (!py::isinstance<py::array>(g)) return false;
+    auto a = py::reinterpret_borrow<py::array>(g);
+    if (!is_dtype(a, table_.dtype(i)) || !(a.flags() & py::array::c_style)) return false;
+    const auto& shape = shapes_[i];
+    if (a.ndim() != static_cast<py::ssize_t>(shape.size())) return false;
+    for (std::size_t d = 0; d < shape.size(); ++d)
+      if (a.shape(static_cast<py::ssize_t>(d)) != shape[d]) return false;
+    return true;
+  }
+
+  void check_index(std::int64_t i) const {
+    if (i < 0 || i >= table_.count())
+      throw py::index_error("parameter index " + std::to_string(i) + " out of range");
+  }
+
+  template <class Hyper>
+  void run(void (*step)(ParamTable&, const Hyper*, const void* const*),
+           const std::vector<Hyper>& hypers, const std::vector<const void*>& pointers) {
+    for (std::int64_t i = 0; i < table_.count(); ++i)
+      if (table_.group(i) >= static_cast<int>(hypers.size()))
+        throw py::value_error("internal: missing hyperparameters for a group");
+    py::gil_scoped_release release;
+    step(table_, hypers.data(), pointers.data());
+  }
+
+  Algo algo_;
+  std::vector<std::string> names_;
+  ParamTable table_;
+  std::vector<py::array> params_;  // keeps the user's arrays alive
+  std::vector<std::vector<py::ssize_t>> shapes_;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace
+
+void register_optim(py::module_& m) {
+  py::class_<Core>(m, "OptimizerCore")
+      .def(py::init<const std::string&>(), py::arg("algo"))
+      .def_property_readonly("count", &Core::count)
+      .def_property_readonly("state_names", &Core::names)
+      .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"))
+      .def("step", &Core::step, py::arg("grads"), py::arg("hypers"), py::arg("coerce"))
+      .def(
+          "state", [](py::object self, std::int64_t i) { return self.cast<Core&>().state(self, i); },
+          py::arg("index"))
+      .def("get_step", &Core::get_step, py::arg("index"))
+      .def("set_state", &Core::set_state, py::arg("index"), py::arg("step"), py::arg("arrays"));
+}
+
+}  // namespace fusedopt::bindings

@@ -1,0 +1,68 @@
+#pragma once
+// The parameters an optimizer updates and the state buffers it owns for them.
+// Buffers are allocated on first use, zeroed and 64-byte aligned, and live as
+// long as the table; the kernels address them without any per-step checks.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "fusedopt/dtype.hpp"
+
+namespace fusedopt {
+
+inline constexpr int kMaxStates = 3;
+
+std::size_t dtype_size(DType dtype) noexcept;
+
+class ParamTable {
+ public:
+  // Registers a parameter of `size` elements living at `data` (the caller has
+  // checked contiguity, writeability and that it overlaps no other parameter).
+  // Returns its index.
+  std::int64_t add(void* data, std::int64_t size, DType dtype, int group);
+
+  std::int64_t count() const noexcept { return static_cast<std::int64_t>(params_.size()); }
+  void* data(std::int64_t i) const noexcept { return params_[i].data; }
+  std::int64_t size(std::int64_t i) const noexcept { return params_[i].size; }
+  DType dtype(std::int64_t i) const noexcept { return params_[i].dtype; }
+  int group(std::int64_t i) const noexcept { return params_[i].group; }
+
+  // Steps taken with a gradient (torch's state['step']).
+  std::int64_t step(std::int64_t i) const noexcept { return params_[i].step; }
+  void set_step(std::int64_t i, std::int64_t step) noexcept { params_[i].step = step; }
+
+  // A buffer is "live" once a step has written it or a state was loaded into it.
+  bool live(std::int64_t i, int k) const noexcept { return params_[i].live[k]; }
+  void set_live(std::int64_t i, int k, bool live) noexcept { params_[i].live[k] = live; }
+  void* state(std::int64_t i, int k) const noexcept { return params_[i].state[k].get(); }
+  // Allocates buffer k of parameter i (zeroed) if it does not exist yet.
+  void* ensure_state(std::int64_t i, int k);
+  // Frees buffer k of parameter i and marks it not live.
+  void drop_state(std::int64_t i, int k) noexcept;
+
+  // True when [begin, end) shares a byte with a parameter or a state buffer.
+  bool overlaps(const void* begin, const void* end) const;
+
+ private:
+  struct AlignedFree {
+    void operator()(void* p) const noexcept;
+  };
+  struct Param {
+    void* data;
+    std::int64_t size;
+    DType dtype;
+    int group;
+    std::int64_t step = 0;
+    bool live[kMaxStates] = {false, false, false};
+    std::unique_ptr<void, AlignedFree> state[kMaxStates];
+  };
+  struct Interval {
+    std::uintptr_t begin, end;
+  };
+  void add_interval(const void* data, std::size_t bytes);
+
+  std::vector<Param> params_;
+  std::vector<Interval> intervals_;  // sorted by begin, non-overlapping
+};
+
+}  // namespace fusedopt

@@ -1,0 +1,138 @@
+#include "fusedopt/fused_step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "fusedopt/dispatch.hpp"
+
+namespace fusedopt {
+namespace {
+
+// Below this many elements per thread, waking another thread costs more than
+// it saves (fp32 AdamW moves 28 bytes per element).
+constexpr std::int64_t kMinElementsPerThread = 1 << 15;
+
+template <class Coeffs>
+struct LaunchBuilder {
+  std::vector<Segment> segments;
+  std::vector<Coeffs> coeffs;
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int64_t> params;  // table index of each segment
+
+  // `states` lists the buffers this segment uses; -1 entries are skipped.
+  void add(const ParamTable& table, std::int64_t i, const void* grad, const Coeffs& c,
+           std::initializer_list<int> states) {
+    Segment s{table.data(i), grad, {nullptr, nullptr, nullptr}, table.size(i), table.dtype(i)};
+    for (int k : states)
+      if (k >= 0) s.state[k] = table.state(i, k);
+    segments.push_back(s);
+    coeffs.push_back(c);
+    offsets.push_back(offsets.back() + table.size(i));
+    params.push_back(i);
+  }
+
+  StepLaunch<Coeffs> launch() const {
+    const std::int64_t total = offsets.back();
+    const std::int64_t useful = std::max<std::int64_t>(1, total / kMinElementsPerThread);
+    const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), useful));
+    return {segments.data(), coeffs.data(), offsets.data(),
+            static_cast<std::int64_t>(segments.size()), threads};
+  }
+};
+
+double sign_of(bool maximize) { return maximize ? -1.0 : 1.0; }
+
+// Allocates every buffer the step needs before anything is written, so that a
+// failed allocation leaves parameters and state untouched.
+void ensure_states(ParamTable& table, std::int64_t i, std::initializer_list<int> states) {
+  for (int k : states) table.ensure_state(i, k);
+}
+
+template <class Coeffs>
+void finish(ParamTable& table, const LaunchBuilder<Coeffs>& builder) {
+  for (std::size_t s = 0; s < builder.params.size(); ++s) {
+    const std::int64_t i = builder.params[s];
+    table.set_step(i, table.step(i) + 1);
+    for (int k = 0; k < kMaxStates; ++k)
+      if (builder.segments[s].state[k]) table.set_live(i, k, true);
+  }
+}
+
+}  // namespace
+
+void sgd_step(ParamTable& table, const SgdHyper* hypers, const void* const* grads) {
+  LaunchBuilder<SgdCoeffs> builder;
+  for (std::int64_t i = 0; i < table.count(); ++i) {
+    if (!grads[i]) continue;
+    const SgdHyper& h = hypers[table.group(i)];
+    const bool use_momentum = h.momentum != 0.0;
+    // torch starts the buffer as a copy of the first gradient, undampened.
+    const bool first = use_momentum && !table.live(i, sgd_state::momentum_buffer);
+    const SgdCoeffs c{h.lr,
+                      h.weight_decay,
+                      h.momentum,
+                      first ? 0.0 : h.momentum,
+                      first ? 1.0 : 1.0 - h.dampening,
+                      sign_of(h.maximize),
+                      use_momentum,
+                      h.nesterov};
+    if (use_momentum) {
+      ensure_states(table, i, {sgd_state::momentum_buffer});
+      builder.add(table, i, grads[i], c, {sgd_state::momentum_buffer});
+    } else {
+      builder.add(table, i, grads[i], c, {});
+    }
+  }
+  kernels().sgd(builder.launch());
+  finish(table, builder);
+}
+
+void rmsprop_step(ParamTable& table, const RmspropHyper* hypers, const void* const* grads) {
+  LaunchBuilder<RmspropCoeffs> builder;
+  for (std::int64_t i = 0; i < table.count(); ++i) {
+    if (!grads[i]) continue;
+    const RmspropHyper& h = hypers[table.group(i)];
+    const bool use_momentum = h.momentum > 0.0;
+    const RmspropCoeffs c{h.lr,     h.alpha,           h.eps,      h.weight_decay,
+                          h.momentum, sign_of(h.maximize), h.centered, use_momentum};
+    ensure_states(table, i, {rmsprop_state::square_avg});
+    if (use_momentum) ensure_states(table, i, {rmsprop_state::momentum_buffer});
+    if (h.centered) ensure_states(table, i, {rmsprop_state::grad_avg});
+    builder.add(table, i, grads[i], c,
+                {rmsprop_state::square_avg, use_momentum ? rmsprop_state::momentum_buffer : -1,
+                 h.centered ? rmsprop_state::grad_avg : -1});
+  }
+  kernels().rmsprop(builder.launch());
+  finish(table, builder);
+}
+
+void adam_step(ParamTable& table, const AdamHyper* hypers, const void* const* grads) {
+  LaunchBuilder<AdamCoeffs> builder;
+  for (std::int64_t i = 0; i < table.count(); ++i) {
+    if (!grads[i]) continue;
+    const AdamHyper& h = hypers[table.group(i)];
+    const double t = static_cast<double>(table.step(i) + 1);
+    // Bias corrections in double, as torch computes them on the host.
+    const double bias1 = 1.0 - std::pow(h.beta1, t);
+    const double bias2 = 1.0 - std::pow(h.beta2, t);
+    const AdamCoeffs c{h.beta1,
+                       h.beta2,
+                       h.eps,
+                       h.decoupled ? 0.0 : h.weight_decay,
+                       h.decoupled ? 1.0 - h.lr * h.weight_decay : 1.0,
+                       h.lr / bias1,
+                       1.0 / std::sqrt(bias2),
+                       sign_of(h.maximize),
+                       h.amsgrad};
+    ensure_states(table, i, {adam_state::exp_avg, adam_state::exp_avg_sq});
+    if (h.amsgrad) ensure_states(table, i, {adam_state::max_exp_avg_sq});
+    builder.add(table, i, grads[i], c,
+                {adam_state::exp_avg, adam_state::exp_avg_sq,
+                 h.amsgrad ? adam_state::max_exp_avg_sq : -1});
+  }
+  kernels().adam(builder.launch());
+  finish(table, builder);
+}
+
+}  // namespace fusedopt

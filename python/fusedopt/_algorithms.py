@@ -1,0 +1,166 @@
+"""Hyperparameters of each algorithm: constructor signature, defaults, checks.
+
+Shared by the fused optimizers (fusedopt.optim) and the NumPy reference
+(fusedopt.reference), which differ only in where the state lives and who does
+the arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from . import _validation as V
+from ._optimizer import Optimizer, ParamsT
+
+
+class SGDAlgorithm(Optimizer):
+    state_names = ("momentum_buffer",)
+    has_step = False
+    core_algo: ClassVar[str] = "sgd"
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        V.nonneg(group["lr"], "lr")
+        V.nonneg(group["momentum"], "momentum")
+        V.finite(group["dampening"], "dampening")
+        V.nonneg(group["weight_decay"], "weight_decay")
+        V.flag(group["nesterov"], "nesterov")
+        V.flag(group["maximize"], "maximize")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+
+    @staticmethod
+    def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            float(g["lr"]),
+            float(g["momentum"]),
+            float(g["dampening"]),
+            float(g["weight_decay"]),
+            bool(g["nesterov"]),
+            bool(g["maximize"]),
+        )
+
+
+class RMSpropAlgorithm(Optimizer):
+    state_names = ("square_avg", "momentum_buffer", "grad_avg")
+    core_algo: ClassVar[str] = "rmsprop"
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        V.nonneg(group["lr"], "lr")
+        V.unit_interval(group["alpha"], "alpha", closed=True)
+        V.nonneg(group["eps"], "eps")
+        V.nonneg(group["weight_decay"], "weight_decay")
+        V.nonneg(group["momentum"], "momentum")
+        V.flag(group["centered"], "centered")
+        V.flag(group["maximize"], "maximize")
+
+    @staticmethod
+    def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            float(g["lr"]),
+            float(g["alpha"]),
+            float(g["eps"]),
+            float(g["weight_decay"]),
+            float(g["momentum"]),
+            bool(g["centered"]),
+            bool(g["maximize"]),
+        )
+
+
+class AdamAlgorithm(Optimizer):
+    state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    core_algo: ClassVar[str] = "adam"
+    #: AdamW decays the parameter itself instead of adding weight_decay·θ to g
+    decoupled: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float | None = None,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if weight_decay is None:
+            weight_decay = 1e-2 if self.decoupled else 0.0
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        V.nonneg(group["lr"], "lr")
+        V.betas(group["betas"], "betas")
+        V.nonneg(group["eps"], "eps")
+        V.nonneg(group["weight_decay"], "weight_decay")
+        V.flag(group["amsgrad"], "amsgrad")
+        V.flag(group["maximize"], "maximize")
+
+    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
+        beta1, beta2 = g["betas"]
+        return (
+            float(g["lr"]),
+            float(beta1),
+            float(beta2),
+            float(g["eps"]),
+            float(g["weight_decay"]),
+            bool(g["amsgrad"]),
+            bool(g["maximize"]),
+            self.decoupled,
+        )
+
+
+class AdamWAlgorithm(AdamAlgorithm):
+    decoupled = True

@@ -1,0 +1,136 @@
+"""Plain NumPy implementations of fusedopt's optimizers: the test oracle.
+
+Same classes, constructor signatures, ``param_groups`` and ``state_dict`` as
+the fused ones; the update is written one formula step per line, following
+torch.optim (see the conventions in the package docs). Slow on purpose: every
+step is several NumPy passes per tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import _validation as V
+from ._algorithms import AdamAlgorithm, AdamWAlgorithm, RMSpropAlgorithm, SGDAlgorithm
+from ._optimizer import Optimizer
+
+__all__ = ["SGD", "Adam", "AdamW", "RMSprop"]
+
+
+class ReferenceOptimizer(Optimizer):
+    """State in Python dicts; one NumPy update per parameter."""
+
+    def _init_storage(self) -> None:
+        self._ref_state: list[dict[str, Any]] = []
+
+    def _storage_add(self, params: list[np.ndarray], group_index: int) -> None:
+        self._ref_state.extend({"step": 0} for _ in params)
+
+    def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
+        entry = self._ref_state[index]
+        return entry["step"], {k: v for k, v in entry.items() if k != "step"}
+
+    def _storage_set(self, index: int, step: int, arrays: dict[str, np.ndarray]) -> None:
+        self._ref_state[index] = {"step": step} | {k: v.copy() for k, v in arrays.items()}
+
+    def _apply(self, grads: list[Any]) -> None:
+        # Check and convert everything before the first update.
+        work = []
+        for index, (param, grad) in enumerate(zip(self._params, grads)):
+            if grad is None:
+                continue
+            V.check_param(param, f"params[{index}]")
+            grad = V.coerce_grad(grad, index, param)
+            if np.shares_memory(grad, param):
+                raise ValueError(f"grads[{index}] shares memory with params[{index}]")
+            work.append((index, param, grad))
+        group_of = [g for g in self.param_groups for _ in g["params"]]
+        for index, param, grad in work:
+            state = self._ref_state[index]
+            state["step"] += 1
+            self._update(param, grad, state, group_of[index])
+
+    def _update(
+        self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
+    ) -> None:
+        raise NotImplementedError
+
+
+class SGD(SGDAlgorithm, ReferenceOptimizer):
+    """NumPy reference for :class:`fusedopt.SGD`."""
+
+    def _update(self, p, g, state, group):
+        lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            g = g + wd * p
+        if mu != 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.copy()
+            else:
+                buf = state["momentum_buffer"]
+                buf[...] = mu * buf + (1 - tau) * g
+            buf = state["momentum_buffer"]
+            g = g + mu * buf if group["nesterov"] else buf
+        p -= lr * g
+
+
+class RMSprop(RMSpropAlgorithm, ReferenceOptimizer):
+    """NumPy reference for :class:`fusedopt.RMSprop`."""
+
+    def _update(self, p, g, state, group):
+        lr, alpha, eps, wd, mu = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            g = g + wd * p
+        v = state.setdefault("square_avg", np.zeros_like(p))
+        v[...] = alpha * v + (1 - alpha) * g * g
+        if group["centered"]:
+            g_avg = state.setdefault("grad_avg", np.zeros_like(p))
+            g_avg[...] = alpha * g_avg + (1 - alpha) * g
+            den = np.sqrt(v - g_avg * g_avg) + eps
+        else:
+            den = np.sqrt(v) + eps
+        if mu > 0:
+            buf = state.setdefault("momentum_buffer", np.zeros_like(p))
+            buf[...] = mu * buf + g / den
+            p -= lr * buf
+        else:
+            p -= lr * (g / den)
+
+
+class Adam(AdamAlgorithm, ReferenceOptimizer):
+    """NumPy reference for :class:`fusedopt.Adam`."""
+
+    def _update(self, p, g, state, group):
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        t = state["step"]
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            if self.decoupled:
+                p *= 1 - lr * wd
+            else:
+                g = g + wd * p
+        m = state.setdefault("exp_avg", np.zeros_like(p))
+        v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+        m[...] = beta1 * m + (1 - beta1) * g
+        v[...] = beta2 * v + (1 - beta2) * g * g
+        bias1 = 1 - beta1**t
+        bias2 = 1 - beta2**t
+        if group["amsgrad"]:
+            v_max = state.setdefault("max_exp_avg_sq", np.zeros_like(p))
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+        den = np.sqrt(v) / math.sqrt(bias2) + eps
+        p -= (lr / bias1) * (m / den)
+
+
+class AdamW(AdamWAlgorithm, Adam):
+    """NumPy reference for :class:`fusedopt.AdamW`."""
