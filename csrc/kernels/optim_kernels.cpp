@@ -74,7 +74,7 @@ void sgd_typed(const Segment& s, const SgdCoeffs& c, i64 lo, i64 hi) {
 template <class P, class G, class S, class M, bool Centered, bool Momentum>
 void rmsprop_range(P* __restrict p, const G* __restrict g, S* __restrict sq,
                    S* __restrict buf, S* __restrict avg, i64 n, const RmspropCoeffs& c) {
-  const M lr = c.lr, alpha = c.alpha, one_minus_alpha = M(1) - M(c.alpha), eps = c.eps;
+  const M lr = c.lr, alpha = c.alpha, one_minus_alpha = M(1.0 - c.alpha), eps = c.eps;
   const M wd = c.weight_decay, mu = c.momentum, sign = c.sign;
 #pragma omp simd
   for (i64 i = 0; i < n; ++i) {
@@ -122,8 +122,9 @@ void rmsprop_typed(const Segment& s, const RmspropCoeffs& c, i64 lo, i64 hi) {
 template <class P, class G, class S, class M, bool Amsgrad>
 void adam_range(P* __restrict p, const G* __restrict g, S* __restrict m, S* __restrict v,
                 S* __restrict vmax, i64 n, const AdamCoeffs& c) {
-  const M b1 = c.beta1, one_minus_b1 = M(1) - M(c.beta1);
-  const M b2 = c.beta2, one_minus_b2 = M(1) - M(c.beta2);
+  // 1 - beta in double, then rounded once, as torch passes it to its kernels.
+  const M b1 = c.beta1, one_minus_b1 = M(1.0 - c.beta1);
+  const M b2 = c.beta2, one_minus_b2 = M(1.0 - c.beta2);
   const M eps = c.eps, l2 = c.l2, decay = c.decay, sign = c.sign;
   const M step_size = c.step_size, inv_bias2_sqrt = c.inv_bias2_sqrt;
 #pragma omp simd

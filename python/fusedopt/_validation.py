@@ -77,7 +77,8 @@ def coerce_grad(grad: Any, index: int, param: np.ndarray) -> np.ndarray:
             f"grads[{index}] has shape {array.shape}, expected {param.shape} "
             f"(the shape of params[{index}])"
         )
-    return np.ascontiguousarray(array, dtype=param.dtype)
+    # np.ascontiguousarray would turn a 0-d array into shape (1,).
+    return np.asarray(array, dtype=param.dtype, order="C")
 
 
 def grad_list(grads: Any, count: int) -> list[Any]:

@@ -71,7 +71,7 @@ class SGD(SGDAlgorithm, ReferenceOptimizer):
             g = g + wd * p
         if mu != 0:
             if "momentum_buffer" not in state:
-                state["momentum_buffer"] = g.copy()
+                state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # 0-d stays an array
             else:
                 buf = state["momentum_buffer"]
                 buf[...] = mu * buf + (1 - tau) * g
