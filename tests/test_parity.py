@@ -75,8 +75,9 @@ def assert_close(actual: np.ndarray, desired: np.ndarray, dtype: type, what: str
     np.testing.assert_allclose(actual, desired, rtol=rtol, atol=atol * scale, err_msg=what)
 
 
-def _assert_same(fused: fo.optim.FusedOptimizer, reference: ref.ReferenceOptimizer,
-                 dtype: type) -> None:
+def _assert_same(
+    fused: fo.optim.FusedOptimizer, reference: ref.ReferenceOptimizer, dtype: type
+) -> None:
     for i, (p, q) in enumerate(zip(fused._params, reference._params)):
         assert_close(p, q, dtype, f"params[{i}]")
     fused_state, ref_state = fused.state, reference.state
@@ -111,8 +112,12 @@ def test_matches_reference(isa: str, case: tuple[str, dict[str, Any]], dtype: ty
 def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
     """Groups with their own hyperparameters, float32 and float64 in one step."""
     rng = np.random.default_rng(7)
-    extra = {"SGD": {"momentum": 0.9, "nesterov": True}, "RMSprop": {"centered": True},
-             "Adam": {"amsgrad": True}, "AdamW": {"weight_decay": 0.1}}[name]
+    extra = {
+        "SGD": {"momentum": 0.9, "nesterov": True},
+        "RMSprop": {"centered": True},
+        "Adam": {"amsgrad": True},
+        "AdamW": {"weight_decay": 0.1},
+    }[name]
 
     def make(module: Any, arrays: list[np.ndarray]) -> Any:
         groups = [
@@ -121,8 +126,13 @@ def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
         ]
         return getattr(module, name)(groups, lr=0.02)
 
-    shapes_dtypes = [((33,), np.float32), ((5, 7), np.float64), ((1000,), np.float32),
-                     ((17,), np.float64), ((4099,), np.float32)]
+    shapes_dtypes = [
+        ((33,), np.float32),
+        ((5, 7), np.float64),
+        ((1000,), np.float32),
+        ((17,), np.float64),
+        ((4099,), np.float32),
+    ]
     params = [rng.standard_normal(s).astype(d) for s, d in shapes_dtypes]
     fused, reference = make(fo, params), make(ref, [p.copy() for p in params])
     for _ in range(STEPS):

@@ -26,11 +26,18 @@ def optimizer_setup(draw: st.DrawFn) -> tuple[str, dict]:
         config["nesterov"] = config["momentum"] > 0 and draw(st.booleans())
         config["dampening"] = 0.0 if config["nesterov"] else draw(unit)
     elif name == "RMSprop":
-        config.update(alpha=draw(unit), eps=draw(st.floats(1e-8, 1e-2)),
-                      momentum=draw(st.one_of(st.just(0.0), unit)), centered=draw(st.booleans()))
+        config.update(
+            alpha=draw(unit),
+            eps=draw(st.floats(1e-8, 1e-2)),
+            momentum=draw(st.one_of(st.just(0.0), unit)),
+            centered=draw(st.booleans()),
+        )
     else:
-        config.update(betas=(draw(unit), draw(unit)), eps=draw(st.floats(1e-8, 1e-2)),
-                      amsgrad=draw(st.booleans()))
+        config.update(
+            betas=(draw(unit), draw(unit)),
+            eps=draw(st.floats(1e-8, 1e-2)),
+            amsgrad=draw(st.booleans()),
+        )
     return name, config
 
 

@@ -89,9 +89,7 @@ class Optimizer:
         labels = [f"params[{first + k}]" for k in range(len(params))]
         for param, label in zip(params, labels):
             V.check_param(param, label)
-        V.check_disjoint(
-            self._params + params, [f"params[{k}]" for k in range(first)] + labels
-        )
+        V.check_disjoint(self._params + params, [f"params[{k}]" for k in range(first)] + labels)
         group = {**self.defaults, **param_group, "params": params}
         self._check_group(group)
         self._storage_add(params, len(self.param_groups))

@@ -5,6 +5,7 @@ Every check names the argument it rejects and runs before anything is modified.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -36,6 +37,26 @@ def check_param(param: Any, label: str) -> np.ndarray:
 def _span(array: np.ndarray) -> tuple[int, int]:
     start = array.__array_interface__["data"][0]
     return start, start + array.nbytes
+
+
+class MemoryIndex:
+    """The byte intervals of disjoint C-contiguous arrays, for overlap queries."""
+
+    def __init__(self, arrays: Sequence[np.ndarray], labels: Sequence[str]) -> None:
+        spans = sorted((*_span(a), label) for a, label in zip(arrays, labels) if a.nbytes > 0)
+        self._starts = [start for start, _, _ in spans]
+        self._spans = spans
+
+    def owner(self, array: np.ndarray) -> str | None:
+        """Label of an indexed array sharing memory with ``array``'s extent, if any."""
+        if array.nbytes == 0:
+            return None
+        start, end = _span(array)
+        # Disjoint intervals: only the last one starting before `end` can reach `start`.
+        k = bisect.bisect_left(self._starts, end) - 1
+        if k >= 0 and self._spans[k][1] > start:
+            return self._spans[k][2]
+        return None
 
 
 def check_disjoint(arrays: Sequence[np.ndarray], labels: Sequence[str]) -> None:

@@ -39,20 +39,31 @@ class ReferenceOptimizer(Optimizer):
 
     def _apply(self, grads: list[Any]) -> None:
         # Check and convert everything before the first update.
+        memory = self._memory_index()
         work = []
         for index, (param, grad) in enumerate(zip(self._params, grads)):
             if grad is None:
                 continue
             V.check_param(param, f"params[{index}]")
             grad = V.coerce_grad(grad, index, param)
-            if np.shares_memory(grad, param):
-                raise ValueError(f"grads[{index}] shares memory with params[{index}]")
+            owner = memory.owner(grad)
+            if owner is not None:
+                raise ValueError(f"grads[{index}] shares memory with {owner}")
             work.append((index, param, grad))
         group_of = [g for g in self.param_groups for _ in g["params"]]
         for index, param, grad in work:
             state = self._ref_state[index]
             state["step"] += 1
             self._update(param, grad, state, group_of[index])
+
+    def _memory_index(self) -> V.MemoryIndex:
+        arrays, labels = list(self._params), [f"params[{i}]" for i in range(len(self._params))]
+        for index, state in enumerate(self._ref_state):
+            for name, value in state.items():
+                if name != "step":
+                    arrays.append(value)
+                    labels.append(f"the optimizer state {name!r} of params[{index}]")
+        return V.MemoryIndex(arrays, labels)
 
     def _update(
         self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
@@ -84,7 +95,9 @@ class RMSprop(RMSpropAlgorithm, ReferenceOptimizer):
     """NumPy reference for :class:`fusedopt.RMSprop`."""
 
     def _update(self, p, g, state, group):
-        lr, alpha, eps, wd, mu = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
+        lr, alpha, eps, wd, mu = (
+            group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum")
+        )
         if group["maximize"]:
             g = -g
         if wd != 0:
@@ -109,7 +122,12 @@ class Adam(AdamAlgorithm, ReferenceOptimizer):
     """NumPy reference for :class:`fusedopt.Adam`."""
 
     def _update(self, p, g, state, group):
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps, wd = (
+            group["lr"],
+            group["betas"],
+            group["eps"],
+            group["weight_decay"],
+        )
         t = state["step"]
         if group["maximize"]:
             g = -g
