@@ -114,8 +114,6 @@ class RMSpropAlgorithm(Optimizer):
 class AdamAlgorithm(Optimizer):
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     core_algo: ClassVar[str] = "adam"
-    #: AdamW decays the parameter itself instead of adding weight_decay·θ to g
-    decoupled: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -123,13 +121,12 @@ class AdamAlgorithm(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float | None = None,
+        weight_decay: float = 0.0,
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
-        if weight_decay is None:
-            weight_decay = 1e-2 if self.decoupled else 0.0
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -137,6 +134,7 @@ class AdamAlgorithm(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
 
@@ -147,8 +145,10 @@ class AdamAlgorithm(Optimizer):
         V.nonneg(group["weight_decay"], "weight_decay")
         V.flag(group["amsgrad"], "amsgrad")
         V.flag(group["maximize"], "maximize")
+        V.flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
 
-    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
+    @staticmethod
+    def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
         beta1, beta2 = g["betas"]
         return (
             float(g["lr"]),
@@ -158,9 +158,31 @@ class AdamAlgorithm(Optimizer):
             float(g["weight_decay"]),
             bool(g["amsgrad"]),
             bool(g["maximize"]),
-            self.decoupled,
+            bool(g["decoupled_weight_decay"]),
         )
 
 
 class AdamWAlgorithm(AdamAlgorithm):
-    decoupled = True
+    # torch.optim.AdamW is Adam with decoupled_weight_decay=True and its own
+    # weight_decay default; the flag stays per group, as in torch.
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

@@ -139,7 +139,7 @@ class Adam(AdamAlgorithm, FusedOptimizer):
     .. code-block:: text
 
         g ← −g                          if maximize
-        g ← g + weight_decay·θ
+        g ← g + weight_decay·θ          (θ ← θ·(1 − lr·weight_decay) if decoupled)
         m ← β1·m + (1 − β1)·g
         v ← β2·v + (1 − β2)·g²
         v̂ ← max(v̂, v) if amsgrad else v
@@ -159,6 +159,8 @@ class Adam(AdamAlgorithm, FusedOptimizer):
     weight_decay : float, default 0
     amsgrad : bool, default False
     maximize : bool, default False
+    decoupled_weight_decay : bool, default False
+        True makes this AdamW (as in torch); kept per parameter group.
 
     Notes
     -----

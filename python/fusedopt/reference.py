@@ -132,7 +132,7 @@ class Adam(AdamAlgorithm, ReferenceOptimizer):
         if group["maximize"]:
             g = -g
         if wd != 0:
-            if self.decoupled:
+            if group["decoupled_weight_decay"]:
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p

@@ -1,0 +1,557 @@
+"""state_dict / load_state_dict: torch.optim's layout, copies, round trips, validation.
+
+A checkpoint made after 5 steps and loaded into a new optimizer must continue
+the trajectory (bit-exactly within one implementation, to rounding across the
+fused and the NumPy reference, to tolerance across fusedopt and torch.optim).
+A rejected load must leave parameters, state and param_groups bit-identical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fusedopt
+import fusedopt.reference
+
+IMPLS = {"fused": fusedopt, "reference": fusedopt.reference}
+NAMES = ("SGD", "RMSprop", "Adam", "AdamW")
+SHAPES = ((3, 4), (5,), (2, 3))
+# Hyperparameters under which every algorithm keeps every state buffer it has.
+FULL: dict[str, dict[str, Any]] = {
+    "SGD": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "nesterov": True},
+    "RMSprop": {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
+    "Adam": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.01, "amsgrad": True},
+    "AdamW": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True},
+}
+# Plain configurations: the buffers a default-configured torch optimizer keeps.
+PLAIN: dict[str, dict[str, Any]] = {
+    "SGD": {"lr": 0.05},
+    "RMSprop": {"lr": 0.01},
+    "Adam": {"lr": 0.01},
+    "AdamW": {"lr": 0.01},
+}
+STATE_KEYS = {
+    ("SGD", "full"): {"momentum_buffer"},
+    ("RMSprop", "full"): {"step", "square_avg", "momentum_buffer", "grad_avg"},
+    ("Adam", "full"): {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+    ("AdamW", "full"): {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+    ("SGD", "plain"): None,  # no state at all without momentum
+    ("RMSprop", "plain"): {"step", "square_avg"},
+    ("Adam", "plain"): {"step", "exp_avg", "exp_avg_sq"},
+    ("AdamW", "plain"): {"step", "exp_avg", "exp_avg_sq"},
+}
+ADAM_GROUP_KEYS = {
+    *("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "decoupled_weight_decay")
+}
+GROUP_KEYS = {
+    "SGD": {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"},
+    "RMSprop": {"lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"},
+    "Adam": ADAM_GROUP_KEYS,
+    "AdamW": ADAM_GROUP_KEYS,
+}
+# Two groups with different hyperparameters (params [0, 1] and [2]).
+GROUPS: dict[str, list[dict[str, Any]]] = {
+    "SGD": [
+        {"lr": 0.1, "momentum": 0.5},
+        {"lr": 0.01, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1, "maximize": True},
+    ],
+    "RMSprop": [
+        {"lr": 0.01},
+        {"lr": 0.002, "alpha": 0.9, "momentum": 0.3, "centered": True, "eps": 1e-6},
+    ],
+    "Adam": [{"lr": 0.01}, {"lr": 0.02, "betas": (0.5, 0.9), "amsgrad": True, "weight_decay": 0.1}],
+    "AdamW": [{"lr": 0.01}, {"lr": 0.02, "betas": (0.5, 0.9), "amsgrad": True, "eps": 1e-6}],
+}
+
+
+# ------------------------------------------------------------------ helpers
+def make_params(dtype: Any, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape).astype(dtype) for shape in SHAPES]
+
+
+def grads_at(params: list[np.ndarray], step: int) -> list[np.ndarray]:
+    """Gradient of a noisy quadratic with minimum 0.5, a function of the params and the step."""
+    rng = np.random.default_rng(1000 + step)
+    return [(p - 0.5 + 0.1 * rng.standard_normal(p.shape)).astype(p.dtype) for p in params]
+
+
+def run(opt: Any, params: list[np.ndarray], steps: range) -> None:
+    for t in steps:
+        opt.step(grads_at(params, t))
+
+
+def copies(params: list[np.ndarray]) -> list[np.ndarray]:
+    return [p.copy() for p in params]
+
+
+def grouped(params: list[np.ndarray], name: str | None = None) -> list[dict[str, Any]]:
+    overrides = GROUPS[name] if name else [{}, {}]
+    return [{"params": params[:2], **overrides[0]}, {"params": params[2:], **overrides[1]}]
+
+
+def frozen(value: Any) -> Any:
+    """A comparable, bit-exact copy of ``value`` (NaN equals NaN)."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    return (type(value).__name__, repr(value))
+
+
+def frozen_state_dict(sd: dict[str, Any]) -> Any:
+    return {
+        "state": {i: {k: frozen(v) for k, v in e.items()} for i, e in sd["state"].items()},
+        "param_groups": [{k: frozen(v) for k, v in g.items()} for g in sd["param_groups"]],
+    }
+
+
+def snapshot(opt: Any) -> dict[str, Any]:
+    params = [p for group in opt.param_groups for p in group["params"]]
+    return {
+        "params": [(id(p), p.__array_interface__["data"][0], frozen(p)) for p in params],
+        "state": {i: {k: frozen(v) for k, v in e.items()} for i, e in opt.state.items()},
+        "groups": [
+            {k: [id(p) for p in v] if k == "params" else frozen(v) for k, v in group.items()}
+            for group in opt.param_groups
+        ],
+    }
+
+
+@contextlib.contextmanager
+def unchanged(opt: Any) -> Iterator[None]:
+    """Assert that parameters, state and param_groups of ``opt`` stay bit-identical."""
+    before = snapshot(opt)
+    yield
+    after = snapshot(opt)
+    for key in before:
+        assert after[key] == before[key], f"the rejected load changed the optimizer's {key}"
+
+
+def assert_same(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
+    for a, e in zip(actual, expected):
+        assert frozen(a) == frozen(e)
+
+
+def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], rtol: float) -> None:
+    for a, e in zip(actual, expected):
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol)
+
+
+def tolerance(dtype: np.dtype) -> float:
+    return 1e-6 if dtype == np.float32 else 1e-12
+
+
+@pytest.fixture(params=sorted(IMPLS))
+def impl(request: pytest.FixtureRequest) -> Any:
+    return IMPLS[request.param]
+
+
+@pytest.fixture(params=NAMES)
+def name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+def dtype(request: pytest.FixtureRequest) -> np.dtype:
+    return np.dtype(request.param)
+
+
+# ------------------------------------------------------------------ layout
+@pytest.mark.parametrize("config", ["full", "plain"])
+def test_layout_matches_torch(impl, name, dtype, config):
+    params = make_params(dtype)
+    opt = getattr(impl, name)(params, **{"full": FULL, "plain": PLAIN}[config][name])
+    run(opt, params, range(3))
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    keys = STATE_KEYS[name, config]
+    if keys is None:
+        assert sd["state"] == {}
+    else:
+        assert list(sd["state"]) == [0, 1, 2]
+        for index, entry in sd["state"].items():
+            assert set(entry) == keys
+            for key, value in entry.items():
+                assert isinstance(value, np.ndarray)
+                if key == "step":
+                    assert value.shape == () and value.dtype == np.float32 and value == 3
+                else:
+                    assert value.shape == params[index].shape and value.dtype == dtype
+    [group] = sd["param_groups"]
+    assert set(group) == GROUP_KEYS[name] | {"params"}
+    assert group["params"] == [0, 1, 2]
+
+
+def test_layout_of_groups_and_indices(impl, name):
+    params = make_params(np.float32)
+    opt = getattr(impl, name)(grouped(params, name))
+    run(opt, params, range(2))
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    for saved, live in zip(sd["param_groups"], opt.param_groups):
+        assert {k: v for k, v in saved.items() if k != "params"} == {
+            k: v for k, v in live.items() if k != "params"
+        }
+    if name == "SGD":  # group 0 has momentum 0.5, group 1 momentum 0.9: all three keep a buffer
+        assert all(set(e) == {"momentum_buffer"} for e in sd["state"].values())
+    assert list(sd["state"]) == [0, 1, 2]
+
+
+def test_state_dict_returns_copies(impl, name, dtype):
+    params = make_params(dtype)
+    opt = getattr(impl, name)(params, **FULL[name])
+    run(opt, params, range(2))
+    live = snapshot(opt)
+
+    sd = opt.state_dict()
+    for entry in sd["state"].values():
+        for value in entry.values():
+            assert not any(np.shares_memory(value, p) for p in params)
+            assert not any(
+                np.shares_memory(value, s)
+                for e in opt.state.values()
+                for s in e.values()
+                if isinstance(s, np.ndarray)
+            )
+            value[...] = 7
+    sd["param_groups"][0]["lr"] = 99.0
+    sd["param_groups"][0]["params"].append(3)
+    if "betas" in sd["param_groups"][0]:
+        sd["param_groups"][0]["betas"] = (0.1, 0.2)
+    assert snapshot(opt) == live
+
+    saved = opt.state_dict()
+    kept = frozen_state_dict(saved)
+    run(opt, params, range(2, 4))
+    opt.param_groups[0]["lr"] = 0.5
+    assert frozen_state_dict(saved) == kept
+
+
+# ------------------------------------------------------------------ round trips
+def test_round_trip_continues_bit_exactly(impl, name, dtype):
+    params = make_params(dtype)
+    opt = getattr(impl, name)(params, **FULL[name])
+    run(opt, params, range(5))
+    sd, at_save = opt.state_dict(), copies(params)
+    run(opt, params, range(5, 10))
+
+    resumed = copies(at_save)
+    new = getattr(impl, name)(resumed, **PLAIN[name])  # hyperparameters come from the checkpoint
+    new.load_state_dict(sd)
+    assert frozen_state_dict(new.state_dict()) == frozen_state_dict(sd)
+    run(new, resumed, range(5, 10))
+    assert_same(resumed, params)
+    assert frozen_state_dict(new.state_dict()) == frozen_state_dict(opt.state_dict())
+
+
+@pytest.mark.parametrize("direction", ["fused->reference", "reference->fused"])
+def test_round_trip_across_implementations(name, dtype, direction):
+    source, target = (IMPLS[k] for k in direction.split("->"))
+    params = make_params(dtype)
+    opt = getattr(source, name)(params, **FULL[name])
+    run(opt, params, range(5))
+    sd, at_save = opt.state_dict(), copies(params)
+    run(opt, params, range(5, 10))
+
+    resumed = copies(at_save)
+    new = getattr(target, name)(resumed, **PLAIN[name])
+    new.load_state_dict(sd)
+    assert frozen_state_dict(new.state_dict()) == frozen_state_dict(sd)  # loading is lossless
+    run(new, resumed, range(5, 10))
+    assert_close(resumed, params, rtol=tolerance(dtype))
+
+
+def test_param_groups_survive_round_trip(impl, name, dtype):
+    params = make_params(dtype)
+    opt = getattr(impl, name)(grouped(params, name))
+    run(opt, params, range(5))
+    sd, at_save = opt.state_dict(), copies(params)
+    run(opt, params, range(5, 10))
+
+    resumed = copies(at_save)
+    new = getattr(impl, name)(grouped(resumed))  # constructor defaults, same group structure
+    new.load_state_dict(sd)
+    for loaded, original, mine in zip(new.param_groups, opt.param_groups, grouped(resumed)):
+        assert {k: v for k, v in loaded.items() if k != "params"} == {
+            k: v for k, v in original.items() if k != "params"
+        }
+        assert len(loaded["params"]) == len(mine["params"])
+        assert all(p is q for p, q in zip(loaded["params"], mine["params"]))
+    run(new, resumed, range(5, 10))
+    assert_same(resumed, params)
+
+
+def test_loading_an_empty_checkpoint_restarts(impl, name):
+    """As in torch, load_state_dict replaces the state: an empty checkpoint means a fresh start."""
+    empty = getattr(impl, name)(make_params(np.float32), **FULL[name]).state_dict()
+    assert empty["state"] == {}
+    params = make_params(np.float32)
+    opt = getattr(impl, name)(params, **FULL[name])
+    run(opt, params, range(3))
+    opt.load_state_dict(empty)
+    assert opt.state == {}
+
+    twin_params = copies(params)
+    twin = getattr(impl, name)(twin_params, **FULL[name])
+    run(opt, params, range(3, 5))
+    run(twin, twin_params, range(3, 5))
+    assert_same(params, twin_params)
+    assert frozen_state_dict(opt.state_dict()) == frozen_state_dict(twin.state_dict())
+
+
+# ------------------------------------------------------------------ validation
+def _buffer_name(sd: dict[str, Any]) -> str:
+    return next(k for k in sd["state"][2] if k != "step")
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Any:
+    def corrupt(sd: dict[str, Any]) -> None:
+        *parents, last = path
+        target = sd
+        for key in parents:
+            target = target[key]
+        target[last] = value(sd) if callable(value) else value
+
+    return corrupt
+
+
+def _delete(path: tuple[Any, ...]) -> Any:
+    def corrupt(sd: dict[str, Any]) -> None:
+        *parents, last = path
+        target = sd
+        for key in parents:
+            target = target[key]
+        del target[last]
+
+    return corrupt
+
+
+def _extra_group(sd: dict[str, Any]) -> None:
+    sd["param_groups"].append({**sd["param_groups"][1], "params": [3]})
+
+
+def _bad_shape(sd: dict[str, Any]) -> None:
+    sd["state"][2][_buffer_name(sd)] = np.zeros((3, 2))
+
+
+def _bad_dtype(sd: dict[str, Any]) -> None:
+    sd["state"][2][_buffer_name(sd)] = np.zeros((2, 3), np.complex64)
+
+
+# Everything corrupt is in the LAST group or the LAST parameter, so a loader that
+# applied the earlier entries before validating would be caught.
+# case -> (corrupt the saved dict in place, exception, message pattern, algorithms)
+BAD_LOADS = {
+    "one-group-too-few": (_delete(("param_groups", 1)), ValueError, r"group", NAMES),
+    "one-group-too-many": (_extra_group, ValueError, r"group", NAMES),
+    "param-missing-from-group": (
+        _set(("param_groups", 1, "params"), []),
+        ValueError,
+        r"param_groups\[1\]",
+        NAMES,
+    ),
+    "param-too-many-in-group": (
+        _set(("param_groups", 1, "params"), [2, 3]),
+        ValueError,
+        r"param_groups\[1\]",
+        NAMES,
+    ),
+    "state-shape": (_bad_shape, ValueError, r"\[2\].*shape", NAMES),
+    "state-complex": (_bad_dtype, TypeError, r"\[2\].*dtype", NAMES),
+    "unknown-state-key": (
+        _set(("state", 2, "bogus_buffer"), np.zeros((2, 3))),
+        ValueError,
+        r"bogus_buffer",
+        NAMES,
+    ),
+    "unknown-param-index": (
+        _set(("state", 7), lambda sd: copy.deepcopy(sd["state"][2])),
+        ValueError,
+        r"parameter 7",
+        NAMES,
+    ),
+    "missing-step": (_delete(("state", 2, "step")), ValueError, r"step", NAMES[1:]),
+    "negative-step": (_set(("state", 2, "step"), np.float32(-1)), ValueError, r"step", NAMES[1:]),
+    "fractional-step": (
+        _set(("state", 2, "step"), np.float32(2.5)),
+        ValueError,
+        r"step",
+        NAMES[1:],
+    ),
+    "nan-step": (_set(("state", 2, "step"), np.float32("nan")), ValueError, r"step", NAMES[1:]),
+    "lr=-1": (_set(("param_groups", 1, "lr"), -1.0), ValueError, r"\blr\b", NAMES),
+    "weight_decay=-1": (
+        _set(("param_groups", 1, "weight_decay"), -1.0),
+        ValueError,
+        r"weight_decay",
+        NAMES,
+    ),
+    "betas=(1,1)": (
+        _set(("param_groups", 1, "betas"), (1.0, 1.0)),
+        ValueError,
+        r"betas",
+        ("Adam", "AdamW"),
+    ),
+    "maximize=1": (_set(("param_groups", 1, "maximize"), 1), TypeError, r"maximize", NAMES),
+}
+LOAD_CASES = [
+    pytest.param(algo, case, id=f"{algo}-{case}")
+    for case, (*_, algos) in BAD_LOADS.items()
+    for algo in algos
+]
+
+
+@pytest.mark.parametrize(("algo", "case"), LOAD_CASES)
+def test_rejected_load_changes_nothing(impl, algo, case):
+    corrupt, exc, pattern, _ = BAD_LOADS[case]
+    params = make_params(np.float32)
+    opt = getattr(impl, algo)(grouped(params, algo))
+    run(opt, params, range(2))
+    sd = opt.state_dict()
+    # Move on, so the checkpoint differs from the live optimizer everywhere.
+    run(opt, params, range(2, 4))
+    for group in opt.param_groups:
+        group["lr"] *= 0.5
+    corrupt(sd)
+    with unchanged(opt), pytest.raises(exc, match=pattern):
+        opt.load_state_dict(sd)
+
+
+@pytest.mark.parametrize(
+    "bad", [None, [], {"state": {}}, {"state": {}, "param_groups": [], "x": 1}]
+)
+def test_rejected_load_of_wrong_container(impl, name, bad):
+    params = make_params(np.float32)
+    opt = getattr(impl, name)(params, **FULL[name])
+    run(opt, params, range(2))
+    with unchanged(opt), pytest.raises((ValueError, TypeError), match="state_dict"):
+        opt.load_state_dict(bad)
+
+
+# ------------------------------------------------------------------ torch interoperability
+def _torch_optimizer(torch: Any, name: str, tensors: list[Any], kwargs: dict[str, Any]) -> Any:
+    return getattr(torch.optim, name)(tensors, **kwargs)
+
+
+def _torch_run(torch: Any, opt: Any, tensors: list[Any], steps: range) -> None:
+    for t in steps:
+        grads = grads_at([x.detach().numpy() for x in tensors], t)
+        for x, g in zip(tensors, grads):
+            x.grad = torch.from_numpy(g)
+        opt.step()
+
+
+def torch_to_numpy(torch: Any, sd: dict[str, Any]) -> dict[str, Any]:
+    """torch.optim's state_dict with tensors as NumPy arrays."""
+    return {
+        "state": {
+            i: {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in e.items()}
+            for i, e in sd["state"].items()
+        },
+        "param_groups": copy.deepcopy(sd["param_groups"]),
+    }
+
+
+def numpy_to_torch(torch: Any, sd: dict[str, Any]) -> dict[str, Any]:
+    """fusedopt's state_dict with arrays as tensors ('step' a float32 scalar, as torch keeps it)."""
+    return {
+        "state": {
+            i: {
+                k: torch.tensor(float(v)) if k == "step" else torch.from_numpy(v)
+                for k, v in e.items()
+            }
+            for i, e in sd["state"].items()
+        },
+        "param_groups": copy.deepcopy(sd["param_groups"]),
+    }
+
+
+def _torch_tolerance(dtype: np.dtype) -> float:
+    # torch's fp32 for-loop kernels round differently from ours (~1e-7 per step).
+    return 2e-6 if dtype == np.float32 else 1e-12
+
+
+@pytest.mark.parametrize("config", ["full", "plain"])
+def test_state_keys_match_torch(name, config):
+    torch = pytest.importorskip("torch")
+    kwargs = {"full": FULL, "plain": PLAIN}[config][name]
+    params = make_params(np.float32)
+    tensors = [torch.tensor(p) for p in params]
+    topt = _torch_optimizer(torch, name, tensors, kwargs)
+    _torch_run(torch, topt, tensors, range(2))
+    opt = getattr(fusedopt, name)(params, **kwargs)
+    run(opt, params, range(2))
+    ours, theirs = opt.state_dict(), topt.state_dict()
+    assert list(ours["state"]) == list(theirs["state"])
+    for index, entry in ours["state"].items():
+        assert set(entry) == set(theirs["state"][index])
+        if "step" in entry:
+            assert entry["step"].dtype == theirs["state"][index]["step"].numpy().dtype
+    for group, tgroup in zip(ours["param_groups"], theirs["param_groups"]):
+        assert set(group) <= set(tgroup)
+        assert group["params"] == tgroup["params"]
+
+
+def test_load_torch_state_dict(impl, name, dtype):
+    torch = pytest.importorskip("torch")
+    tensors = [torch.tensor(p) for p in make_params(dtype)]
+    topt = _torch_optimizer(torch, name, tensors, FULL[name])
+    _torch_run(torch, topt, tensors, range(5))
+    sd = torch_to_numpy(torch, topt.state_dict())
+
+    params = [x.detach().numpy().copy() for x in tensors]
+    opt = getattr(impl, name)(params, **PLAIN[name])
+    opt.load_state_dict(sd)
+    for index, entry in opt.state.items():
+        for key, value in entry.items():
+            np.testing.assert_array_equal(value, sd["state"][index][key])
+    _torch_run(torch, topt, tensors, range(5, 10))
+    run(opt, params, range(5, 10))
+    assert_close(params, [x.detach().numpy() for x in tensors], rtol=_torch_tolerance(dtype))
+
+
+def test_torch_loads_our_state_dict(impl, name, dtype):
+    torch = pytest.importorskip("torch")
+    params = make_params(dtype)
+    opt = getattr(impl, name)(grouped(params, name))
+    run(opt, params, range(5))
+    sd = numpy_to_torch(torch, opt.state_dict())
+
+    tensors = [torch.tensor(p) for p in params]
+    topt = _torch_optimizer(torch, name, [{"params": tensors[:2]}, {"params": tensors[2:]}], {})
+    topt.load_state_dict(sd)
+    for ours, theirs in zip(opt.param_groups, topt.param_groups):
+        assert {k: ours[k] for k in GROUP_KEYS[name]} == {k: theirs[k] for k in GROUP_KEYS[name]}
+    run(opt, params, range(5, 10))
+    _torch_run(torch, topt, tensors, range(5, 10))
+    assert_close(params, [x.detach().numpy() for x in tensors], rtol=_torch_tolerance(dtype))
+
+
+def test_load_torch_adam_with_decoupled_weight_decay(impl, dtype):
+    """torch's ``Adam(decoupled_weight_decay=True)`` is AdamW, and its groups say so.
+
+    fusedopt.Adam must either honour that key or refuse the checkpoint naming
+    it; silently continuing with L2 decay is a different algorithm.
+    """
+    torch = pytest.importorskip("torch")
+    kwargs = {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True}
+    tensors = [torch.tensor(p) for p in make_params(dtype)]
+    topt = torch.optim.Adam(tensors, **kwargs)
+    _torch_run(torch, topt, tensors, range(5))
+    sd = torch_to_numpy(torch, topt.state_dict())
+
+    params = [x.detach().numpy().copy() for x in tensors]
+    opt = impl.Adam(params)
+    try:
+        opt.load_state_dict(sd)
+    except ValueError as exc:
+        assert "decoupled_weight_decay" in str(exc)
+        return
+    _torch_run(torch, topt, tensors, range(5, 10))
+    run(opt, params, range(5, 10))
+    assert_close(params, [x.detach().numpy() for x in tensors], rtol=_torch_tolerance(dtype))
