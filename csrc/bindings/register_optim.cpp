@@ -43,9 +43,18 @@ std::vector<std::string> state_names(Algo algo) {
   return {};
 }
 
+// numpy's type numbers name a dtype and its byte order is checked apart:
+// cheaper than building a py::dtype per gradient and comparing objects.
 bool is_dtype(const py::array& a, DType dtype) {
-  return dtype == DType::f32 ? a.dtype().equal(py::dtype::of<float>())
-                             : a.dtype().equal(py::dtype::of<double>());
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr char kSwapped = '>';
+#else
+  constexpr char kSwapped = '<';
+#endif
+  const auto* descr = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr);
+  const int wanted = dtype == DType::f32 ? py::detail::npy_api::NPY_FLOAT_
+                                         : py::detail::npy_api::NPY_DOUBLE_;
+  return descr->type_num == wanted && descr->byteorder != kSwapped;
 }
 
 // Hyperparameter tuples, in the order python/fusedopt/optim.py packs them.

@@ -15,6 +15,13 @@ constexpr std::int64_t kMinElementsPerThread = 1 << 15;
 
 template <class Coeffs>
 struct LaunchBuilder {
+  explicit LaunchBuilder(std::int64_t capacity) {
+    segments.reserve(capacity);
+    coeffs.reserve(capacity);
+    offsets.reserve(capacity + 1);
+    params.reserve(capacity);
+  }
+
   std::vector<Segment> segments;
   std::vector<Coeffs> coeffs;
   std::vector<std::int64_t> offsets{0};
@@ -43,6 +50,24 @@ struct LaunchBuilder {
 
 double sign_of(bool maximize) { return maximize ? -1.0 : 1.0; }
 
+// Adam's bias corrections depend only on (beta1, beta2, t); all tensors of a
+// group usually share them, so remember the last ones instead of calling pow
+// twice per tensor.
+struct BiasCorrections {
+  double beta1 = -1.0, beta2 = -1.0, t = -1.0;
+  double bias1 = 0.0, bias2 = 0.0;
+
+  void update(double b1, double b2, double step) {
+    if (b1 == beta1 && b2 == beta2 && step == t) return;
+    beta1 = b1;
+    beta2 = b2;
+    t = step;
+    // In double, as torch computes them on the host.
+    bias1 = 1.0 - std::pow(b1, step);
+    bias2 = 1.0 - std::pow(b2, step);
+  }
+};
+
 // Allocates every buffer the step needs before anything is written, so that a
 // failed allocation leaves parameters and state untouched.
 void ensure_states(ParamTable& table, std::int64_t i, std::initializer_list<int> states) {
@@ -62,7 +87,7 @@ void finish(ParamTable& table, const LaunchBuilder<Coeffs>& builder) {
 }  // namespace
 
 void sgd_step(ParamTable& table, const SgdHyper* hypers, const void* const* grads) {
-  LaunchBuilder<SgdCoeffs> builder;
+  LaunchBuilder<SgdCoeffs> builder(table.count());
   for (std::int64_t i = 0; i < table.count(); ++i) {
     if (!grads[i]) continue;
     const SgdHyper& h = hypers[table.group(i)];
@@ -89,7 +114,7 @@ void sgd_step(ParamTable& table, const SgdHyper* hypers, const void* const* grad
 }
 
 void rmsprop_step(ParamTable& table, const RmspropHyper* hypers, const void* const* grads) {
-  LaunchBuilder<RmspropCoeffs> builder;
+  LaunchBuilder<RmspropCoeffs> builder(table.count());
   for (std::int64_t i = 0; i < table.count(); ++i) {
     if (!grads[i]) continue;
     const RmspropHyper& h = hypers[table.group(i)];
@@ -108,21 +133,19 @@ void rmsprop_step(ParamTable& table, const RmspropHyper* hypers, const void* con
 }
 
 void adam_step(ParamTable& table, const AdamHyper* hypers, const void* const* grads) {
-  LaunchBuilder<AdamCoeffs> builder;
+  LaunchBuilder<AdamCoeffs> builder(table.count());
+  BiasCorrections bias;
   for (std::int64_t i = 0; i < table.count(); ++i) {
     if (!grads[i]) continue;
     const AdamHyper& h = hypers[table.group(i)];
-    const double t = static_cast<double>(table.step(i) + 1);
-    // Bias corrections in double, as torch computes them on the host.
-    const double bias1 = 1.0 - std::pow(h.beta1, t);
-    const double bias2 = 1.0 - std::pow(h.beta2, t);
+    bias.update(h.beta1, h.beta2, static_cast<double>(table.step(i) + 1));
     const AdamCoeffs c{h.beta1,
                        h.beta2,
                        h.eps,
                        h.decoupled ? 0.0 : h.weight_decay,
                        h.decoupled ? 1.0 - h.lr * h.weight_decay : 1.0,
-                       h.lr / bias1,
-                       1.0 / std::sqrt(bias2),
+                       h.lr / bias.bias1,
+                       1.0 / std::sqrt(bias.bias2),
                        sign_of(h.maximize),
                        h.amsgrad};
     ensure_states(table, i, {adam_state::exp_avg, adam_state::exp_avg_sq});
