@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = FUSEDOPT_VERSION;
   fusedopt::bindings::register_info(m);
   fusedopt::bindings::register_optim(m);
+  fusedopt::bindings::register_regularizers(m);
 }

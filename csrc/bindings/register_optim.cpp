@@ -57,13 +57,16 @@ bool is_dtype(const py::array& a, DType dtype) {
   return descr->type_num == wanted && descr->byteorder != kSwapped;
 }
 
-// Hyperparameter tuples, in the order python/fusedopt/optim.py packs them.
+// Hyperparameter tuples, in the order python/fusedopt/_algorithms.py packs
+// them; each ends with the regularizer's (l1, l2, proximal).
+RegularizerHyper parse_reg(double l1, double l2, bool proximal) { return {l1, l2, proximal}; }
+
 std::vector<SgdHyper> parse_sgd(const py::list& hypers) {
   std::vector<SgdHyper> out;
   for (py::handle h : hypers) {
-    auto [lr, momentum, dampening, wd, nesterov, maximize] =
-        h.cast<std::tuple<double, double, double, double, bool, bool>>();
-    out.push_back({lr, momentum, dampening, wd, nesterov, maximize});
+    auto [lr, momentum, dampening, wd, nesterov, maximize, l1, l2, prox] =
+        h.cast<std::tuple<double, double, double, double, bool, bool, double, double, bool>>();
+    out.push_back({lr, momentum, dampening, wd, nesterov, maximize, parse_reg(l1, l2, prox)});
   }
   return out;
 }
@@ -71,9 +74,10 @@ std::vector<SgdHyper> parse_sgd(const py::list& hypers) {
 std::vector<RmspropHyper> parse_rmsprop(const py::list& hypers) {
   std::vector<RmspropHyper> out;
   for (py::handle h : hypers) {
-    auto [lr, alpha, eps, wd, momentum, centered, maximize] =
-        h.cast<std::tuple<double, double, double, double, double, bool, bool>>();
-    out.push_back({lr, alpha, eps, wd, momentum, centered, maximize});
+    auto [lr, alpha, eps, wd, momentum, centered, maximize, l1, l2, prox] =
+        h.cast<std::tuple<double, double, double, double, double, bool, bool, double, double,
+                          bool>>();
+    out.push_back({lr, alpha, eps, wd, momentum, centered, maximize, parse_reg(l1, l2, prox)});
   }
   return out;
 }
@@ -81,9 +85,11 @@ std::vector<RmspropHyper> parse_rmsprop(const py::list& hypers) {
 std::vector<AdamHyper> parse_adam(const py::list& hypers) {
   std::vector<AdamHyper> out;
   for (py::handle h : hypers) {
-    auto [lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled] =
-        h.cast<std::tuple<double, double, double, double, double, bool, bool, bool>>();
-    out.push_back({lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled});
+    auto [lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled, l1, l2, prox] =
+        h.cast<std::tuple<double, double, double, double, double, bool, bool, bool, double,
+                          double, bool>>();
+    out.push_back(
+        {lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled, parse_reg(l1, l2, prox)});
   }
   return out;
 }
@@ -117,17 +123,27 @@ class Core {
   void add_params(const py::list& params, int group) {
     Busy busy(busy_);
     std::vector<py::array> arrays;
+    std::vector<DType> dtypes;
     for (py::handle h : params) {
+      if (!py::isinstance<py::array>(h)) throw py::type_error("a parameter is not an ndarray");
       py::array a = py::reinterpret_borrow<py::array>(h);
+      const bool f32 = is_dtype(a, DType::f32);
+      if (!f32 && !is_dtype(a, DType::f64))
+        throw py::type_error("a parameter is not float32 or float64");
+      if (!usable(a) || !a.writeable())
+        throw py::value_error("a parameter is not C-contiguous, aligned and writeable");
       const auto* begin = static_cast<const char*>(a.data());
       if (table_.overlaps(begin, begin + a.nbytes()))
         throw py::value_error("a parameter shares memory with an optimizer state buffer");
       arrays.push_back(a);
+      dtypes.push_back(f32 ? DType::f32 : DType::f64);
     }
-    for (py::array& a : arrays) {
-      const DType dtype = is_dtype(a, DType::f32) ? DType::f32 : DType::f64;
-      table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtype, group);
+    params_.reserve(params_.size() + arrays.size());
+    shapes_.reserve(shapes_.size() + arrays.size());
+    for (std::size_t k = 0; k < arrays.size(); ++k) {
+      py::array& a = arrays[k];
       shapes_.emplace_back(a.shape(), a.shape() + a.ndim());
+      table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtypes[k], group);
       params_.push_back(std::move(a));
     }
   }
@@ -138,24 +154,27 @@ class Core {
     if (static_cast<std::int64_t>(grads.size()) != n)
       throw py::value_error("grads has " + std::to_string(grads.size()) + " entries, expected " +
                             std::to_string(n));
-    std::vector<py::object> keep_alive;  // converted gradients
+    // Own a reference to every gradient until the kernels are done: user
+    // code (an __array__ in coerce, another thread while the GIL is released)
+    // could otherwise drop the last one.
+    std::vector<py::object> held;
+    held.reserve(static_cast<std::size_t>(n));
     std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
     for (std::int64_t i = 0; i < n; ++i) {
-      py::handle g = grads[static_cast<std::size_t>(i)];
+      py::object g = grads[static_cast<std::size_t>(i)];
       if (g.is_none()) continue;
-      if (!params_[i].writeable())
-        throw py::value_error("params[" + std::to_string(i) + "] has become read-only");
+      check_param_unchanged(i);
       if (!matches(g, i)) {
-        keep_alive.push_back(coerce(g, i, params_[i]));
-        g = keep_alive.back();
+        g = coerce(g, i, params_[i]);
         if (!matches(g, i)) throw py::type_error("internal: gradient conversion failed");
       }
-      py::array a = py::reinterpret_borrow<py::array>(g);
-      const auto* begin = static_cast<const char*>(a.data());
-      if (table_.overlaps(begin, begin + a.nbytes()))
+      const auto* begin = static_cast<const char*>(py::reinterpret_borrow<py::array>(g).data());
+      const auto bytes = static_cast<std::size_t>(table_.size(i)) * dtype_size(table_.dtype(i));
+      if (table_.overlaps(begin, begin + bytes))
         throw py::value_error("grads[" + std::to_string(i) +
                               "] shares memory with a parameter or an optimizer state");
-      pointers[i] = a.data();
+      pointers[i] = begin;
+      held.push_back(std::move(g));
     }
     switch (algo_) {
       case Algo::sgd:
@@ -171,7 +190,8 @@ class Core {
   }
 
   // Parameter i's live state: name -> array viewing the C++ buffer.
-  py::dict state(py::object self, std::int64_t i) const {
+  py::dict state(py::object self, std::int64_t i) {
+    Busy busy(busy_);
     check_index(i);
     py::dict out;
     for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
@@ -182,7 +202,8 @@ class Core {
     return out;
   }
 
-  std::int64_t get_step(std::int64_t i) const {
+  std::int64_t get_step(std::int64_t i) {
+    Busy busy(busy_);
     check_index(i);
     return table_.step(i);
   }
@@ -196,8 +217,7 @@ class Core {
     for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
       if (!arrays.contains(names_[k])) continue;
       py::array a = arrays[py::str(names_[k])].cast<py::array>();
-      if (a.nbytes() != params_[i].nbytes() || !is_dtype(a, table_.dtype(i)) ||
-          !(a.flags() & py::array::c_style))
+      if (a.size() != table_.size(i) || !is_dtype(a, table_.dtype(i)) || !usable(a))
         throw py::value_error("internal: state '" + names_[k] + "' was not prepared");
     }
     for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
@@ -206,17 +226,35 @@ class Core {
         continue;
       }
       py::array a = arrays[py::str(names_[k])].cast<py::array>();
-      if (a.nbytes() > 0) std::memcpy(table_.ensure_state(i, k), a.data(), a.nbytes());
+      // memmove: the source may be a view of this very buffer.
+      if (a.nbytes() > 0) std::memmove(table_.ensure_state(i, k), a.data(), a.nbytes());
       table_.set_live(i, k, true);
     }
     table_.set_step(i, step);
   }
 
  private:
+  // C-contiguous and aligned: what the kernels may dereference as T*.
+  static bool usable(const py::array& a) {
+    return (a.flags() & py::array::c_style) &&
+           (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+  }
+
+  // The user may have made the array read-only, or resized it (which moves
+  // its memory) since it was registered.
+  void check_param_unchanged(std::int64_t i) const {
+    const py::array& p = params_[i];
+    if (!p.writeable())
+      throw py::value_error("params[" + std::to_string(i) + "] has become read-only");
+    if (p.data() != table_.data(i) || static_cast<std::int64_t>(p.size()) != table_.size(i))
+      throw py::value_error("params[" + std::to_string(i) +
+                            "] was resized or reallocated since the optimizer was built");
+  }
+
   bool matches(py::handle g, std::int64_t i) const {
     if (!py::isinstance<py::array>(g)) return false;
     auto a = py::reinterpret_borrow<py::array>(g);
-    if (!is_dtype(a, table_.dtype(i)) || !(a.flags() & py::array::c_style)) return false;
+    if (!is_dtype(a, table_.dtype(i)) || !usable(a)) return false;
     const auto& shape = shapes_[i];
     if (a.ndim() != static_cast<py::ssize_t>(shape.size())) return false;
     for (std::size_t d = 0; d < shape.size(); ++d)

@@ -117,3 +117,15 @@ void set_num_threads(int n) {
 }
 
 }  // namespace fusedopt
+
+#include "fusedopt/threads.hpp"
+
+namespace fusedopt {
+
+int threads_for(std::int64_t total) noexcept {
+  const std::int64_t useful = total / kMinElementsPerThread;
+  const std::int64_t threads = useful < num_threads() ? useful : num_threads();
+  return threads < 1 ? 1 : static_cast<int>(threads);
+}
+
+}  // namespace fusedopt

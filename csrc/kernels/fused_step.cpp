@@ -5,13 +5,10 @@
 #include <vector>
 
 #include "fusedopt/dispatch.hpp"
+#include "fusedopt/threads.hpp"
 
 namespace fusedopt {
 namespace {
-
-// Below this many elements per thread, waking another thread costs more than
-// it saves (fp32 AdamW moves 28 bytes per element).
-constexpr std::int64_t kMinElementsPerThread = 1 << 15;
 
 template <class Coeffs>
 struct LaunchBuilder {
@@ -40,15 +37,17 @@ struct LaunchBuilder {
   }
 
   StepLaunch<Coeffs> launch() const {
-    const std::int64_t total = offsets.back();
-    const std::int64_t useful = std::max<std::int64_t>(1, total / kMinElementsPerThread);
-    const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), useful));
     return {segments.data(), coeffs.data(), offsets.data(),
-            static_cast<std::int64_t>(segments.size()), threads};
+            static_cast<std::int64_t>(segments.size()), threads_for(offsets.back())};
   }
 };
 
 double sign_of(bool maximize) { return maximize ? -1.0 : 1.0; }
+
+L1Mode l1_mode(const RegularizerHyper& reg) {
+  if (reg.l1 == 0.0) return L1Mode::none;
+  return reg.proximal ? L1Mode::proximal : L1Mode::subgradient;
+}
 
 // Adam's bias corrections depend only on (beta1, beta2, t); all tensors of a
 // group usually share them, so remember the last ones instead of calling pow
@@ -94,14 +93,17 @@ void sgd_step(ParamTable& table, const SgdHyper* hypers, const void* const* grad
     const bool use_momentum = h.momentum != 0.0;
     // torch starts the buffer as a copy of the first gradient, undampened.
     const bool first = use_momentum && !table.live(i, sgd_state::momentum_buffer);
-    const SgdCoeffs c{h.lr,
-                      h.weight_decay,
-                      h.momentum,
-                      first ? 0.0 : h.momentum,
-                      first ? 1.0 : 1.0 - h.dampening,
-                      sign_of(h.maximize),
-                      use_momentum,
-                      h.nesterov};
+    SgdCoeffs c{};
+    c.lr = h.lr;
+    c.weight_decay = h.weight_decay + 2.0 * h.reg.l2;
+    c.momentum = h.momentum;
+    c.buffer_keep = first ? 0.0 : h.momentum;
+    c.grad_scale = first ? 1.0 : 1.0 - h.dampening;
+    c.sign = sign_of(h.maximize);
+    c.l1 = h.reg.l1;
+    c.l1_mode = l1_mode(h.reg);
+    c.use_momentum = use_momentum;
+    c.nesterov = h.nesterov;
     if (use_momentum) {
       ensure_states(table, i, {sgd_state::momentum_buffer});
       builder.add(table, i, grads[i], c, {sgd_state::momentum_buffer});
@@ -119,8 +121,17 @@ void rmsprop_step(ParamTable& table, const RmspropHyper* hypers, const void* con
     if (!grads[i]) continue;
     const RmspropHyper& h = hypers[table.group(i)];
     const bool use_momentum = h.momentum > 0.0;
-    const RmspropCoeffs c{h.lr,     h.alpha,           h.eps,      h.weight_decay,
-                          h.momentum, sign_of(h.maximize), h.centered, use_momentum};
+    RmspropCoeffs c{};
+    c.lr = h.lr;
+    c.alpha = h.alpha;
+    c.eps = h.eps;
+    c.weight_decay = h.weight_decay + 2.0 * h.reg.l2;
+    c.momentum = h.momentum;
+    c.sign = sign_of(h.maximize);
+    c.l1 = h.reg.l1;
+    c.l1_mode = l1_mode(h.reg);
+    c.centered = h.centered;
+    c.use_momentum = use_momentum;
     ensure_states(table, i, {rmsprop_state::square_avg});
     if (use_momentum) ensure_states(table, i, {rmsprop_state::momentum_buffer});
     if (h.centered) ensure_states(table, i, {rmsprop_state::grad_avg});
@@ -139,15 +150,18 @@ void adam_step(ParamTable& table, const AdamHyper* hypers, const void* const* gr
     if (!grads[i]) continue;
     const AdamHyper& h = hypers[table.group(i)];
     bias.update(h.beta1, h.beta2, static_cast<double>(table.step(i) + 1));
-    const AdamCoeffs c{h.beta1,
-                       h.beta2,
-                       h.eps,
-                       h.decoupled ? 0.0 : h.weight_decay,
-                       h.decoupled ? 1.0 - h.lr * h.weight_decay : 1.0,
-                       h.lr / bias.bias1,
-                       1.0 / std::sqrt(bias.bias2),
-                       sign_of(h.maximize),
-                       h.amsgrad};
+    AdamCoeffs c{};
+    c.beta1 = h.beta1;
+    c.beta2 = h.beta2;
+    c.eps = h.eps;
+    c.l2 = (h.decoupled ? 0.0 : h.weight_decay) + 2.0 * h.reg.l2;
+    c.decay = h.decoupled ? 1.0 - h.lr * h.weight_decay : 1.0;
+    c.step_size = h.lr / bias.bias1;
+    c.inv_bias2_sqrt = 1.0 / std::sqrt(bias.bias2);
+    c.sign = sign_of(h.maximize);
+    c.l1 = h.reg.l1;
+    c.l1_mode = l1_mode(h.reg);
+    c.amsgrad = h.amsgrad;
     ensure_states(table, i, {adam_state::exp_avg, adam_state::exp_avg_sq});
     if (h.amsgrad) ensure_states(table, i, {adam_state::max_exp_avg_sq});
     builder.add(table, i, grads[i], c,

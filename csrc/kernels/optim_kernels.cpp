@@ -20,7 +20,7 @@ namespace fusedopt {
 namespace FUSEDOPT_ISA_NS {
 namespace {
 
-using i64 = std::int64_t;
+#include "parallel_split.hpp"
 
 // Storage type S and math type M are separate template parameters so that
 // bf16 or 8-bit storage with fp32 math can be fused into the same passes.
@@ -33,26 +33,67 @@ inline void store(S* p, i64 i, M x) {
   p[i] = static_cast<S>(x);
 }
 
-inline float root(float x) { return __builtin_sqrtf(x); }
-inline double root(double x) { return __builtin_sqrt(x); }
-
 // ---------------------------------------------------------------- SGD
-template <class P, class G, class S, class M, bool Momentum, bool Nesterov>
+// The gradient the optimizer sees: the sign-adjusted data gradient, the
+// coupled weight decay (which includes a regularizer's L2 part) and, in
+// subgradient mode, the L1 part. The regularizer pulls towards zero also when
+// maximizing, as torch's weight_decay does.
+//
+// A zero weight decay must not multiply w: torch skips the term, and 0 * inf
+// would turn an infinite parameter's gradient into NaN.
+template <L1Mode Mode, class M>
+inline M effective_grad(M g, M w, M sign, M wd, M l1) {
+  const M d = wd != M(0) ? sign * g + wd * w : sign * g;
+  if constexpr (Mode == L1Mode::subgradient) return d + l1 * sign_of(w);
+  return d;
+}
+
+template <L1Mode Mode, class M>
+inline M finish_update(M w_new, M tau) {
+  if constexpr (Mode == L1Mode::proximal) return soft_threshold(w_new, tau);
+  return w_new;
+}
+
+template <L1Mode M>
+struct ModeTag {
+  static constexpr L1Mode value = M;
+};
+
+// Calls f(ModeTag<mode>{}) so the L1 mode is a compile-time constant inside
+// the inner loops.
+template <class F>
+void with_l1_mode(L1Mode mode, F&& f) {
+  switch (mode) {
+    case L1Mode::subgradient:
+      f(ModeTag<L1Mode::subgradient>{});
+      break;
+    case L1Mode::proximal:
+      f(ModeTag<L1Mode::proximal>{});
+      break;
+    case L1Mode::none:
+    default:
+      f(ModeTag<L1Mode::none>{});
+      break;
+  }
+}
+
+template <class P, class G, class S, class M, L1Mode Mode, bool Momentum, bool Nesterov>
 void sgd_range(P* __restrict p, const G* __restrict g, S* __restrict buf, i64 n,
                const SgdCoeffs& c) {
   const M lr = c.lr, wd = c.weight_decay, mu = c.momentum, sign = c.sign;
-  const M keep = c.buffer_keep, scale = c.grad_scale;
+  const M keep = c.buffer_keep, scale = c.grad_scale, l1 = c.l1;
+  const M tau = M(c.lr * c.l1);  // proximal threshold: the step size times l1
 #pragma omp simd
   for (i64 i = 0; i < n; ++i) {
     const M w = load<M>(p, i);
-    const M d_p = sign * load<M>(g, i) + wd * w;
+    const M d_p = effective_grad<Mode>(load<M>(g, i), w, sign, wd, l1);
     M step = d_p;
     if constexpr (Momentum) {
       const M b = keep * load<M>(buf, i) + scale * d_p;
       store(buf, i, b);
       step = Nesterov ? d_p + mu * b : b;
     }
-    store(p, i, w - lr * step);
+    store(p, i, finish_update<Mode>(w - lr * step, tau));
   }
 }
 
@@ -62,24 +103,28 @@ void sgd_typed(const Segment& s, const SgdCoeffs& c, i64 lo, i64 hi) {
   const T* g = static_cast<const T*>(s.grad) + lo;
   T* buf = c.use_momentum ? static_cast<T*>(s.state[0]) + lo : nullptr;
   const i64 n = hi - lo;
-  if (!c.use_momentum)
-    sgd_range<T, T, T, T, false, false>(p, g, buf, n, c);
-  else if (c.nesterov)
-    sgd_range<T, T, T, T, true, true>(p, g, buf, n, c);
-  else
-    sgd_range<T, T, T, T, true, false>(p, g, buf, n, c);
+  with_l1_mode(c.l1_mode, [&](auto mode) {
+    constexpr L1Mode Mode = decltype(mode)::value;
+    if (!c.use_momentum)
+      sgd_range<T, T, T, T, Mode, false, false>(p, g, buf, n, c);
+    else if (c.nesterov)
+      sgd_range<T, T, T, T, Mode, true, true>(p, g, buf, n, c);
+    else
+      sgd_range<T, T, T, T, Mode, true, false>(p, g, buf, n, c);
+  });
 }
 
 // ---------------------------------------------------------------- RMSprop
-template <class P, class G, class S, class M, bool Centered, bool Momentum>
+template <class P, class G, class S, class M, L1Mode Mode, bool Centered, bool Momentum>
 void rmsprop_range(P* __restrict p, const G* __restrict g, S* __restrict sq,
                    S* __restrict buf, S* __restrict avg, i64 n, const RmspropCoeffs& c) {
   const M lr = c.lr, alpha = c.alpha, one_minus_alpha = M(1.0 - c.alpha), eps = c.eps;
-  const M wd = c.weight_decay, mu = c.momentum, sign = c.sign;
+  const M wd = c.weight_decay, mu = c.momentum, sign = c.sign, l1 = c.l1;
+  const M lr_l1 = M(c.lr * c.l1);
 #pragma omp simd
   for (i64 i = 0; i < n; ++i) {
     const M w = load<M>(p, i);
-    const M gi = sign * load<M>(g, i) + wd * w;
+    const M gi = effective_grad<Mode>(load<M>(g, i), w, sign, wd, l1);
     const M v = alpha * load<M>(sq, i) + one_minus_alpha * gi * gi;
     store(sq, i, v);
     M den;
@@ -90,12 +135,14 @@ void rmsprop_range(P* __restrict p, const G* __restrict g, S* __restrict sq,
     } else {
       den = root(v) + eps;
     }
+    // Proximal threshold scaled like the step: lr * l1 / den per coordinate.
+    const M tau = Mode == L1Mode::proximal ? lr_l1 / den : M(0);
     if constexpr (Momentum) {
       const M b = mu * load<M>(buf, i) + gi / den;
       store(buf, i, b);
-      store(p, i, w - lr * b);
+      store(p, i, finish_update<Mode>(w - lr * b, tau));
     } else {
-      store(p, i, w - lr * (gi / den));
+      store(p, i, finish_update<Mode>(w - lr * (gi / den), tau));
     }
   }
 }
@@ -108,30 +155,33 @@ void rmsprop_typed(const Segment& s, const RmspropCoeffs& c, i64 lo, i64 hi) {
   T* buf = c.use_momentum ? static_cast<T*>(s.state[1]) + lo : nullptr;
   T* avg = c.centered ? static_cast<T*>(s.state[2]) + lo : nullptr;
   const i64 n = hi - lo;
-  if (c.centered && c.use_momentum)
-    rmsprop_range<T, T, T, T, true, true>(p, g, sq, buf, avg, n, c);
-  else if (c.centered)
-    rmsprop_range<T, T, T, T, true, false>(p, g, sq, buf, avg, n, c);
-  else if (c.use_momentum)
-    rmsprop_range<T, T, T, T, false, true>(p, g, sq, buf, avg, n, c);
-  else
-    rmsprop_range<T, T, T, T, false, false>(p, g, sq, buf, avg, n, c);
+  with_l1_mode(c.l1_mode, [&](auto mode) {
+    constexpr L1Mode Mode = decltype(mode)::value;
+    if (c.centered && c.use_momentum)
+      rmsprop_range<T, T, T, T, Mode, true, true>(p, g, sq, buf, avg, n, c);
+    else if (c.centered)
+      rmsprop_range<T, T, T, T, Mode, true, false>(p, g, sq, buf, avg, n, c);
+    else if (c.use_momentum)
+      rmsprop_range<T, T, T, T, Mode, false, true>(p, g, sq, buf, avg, n, c);
+    else
+      rmsprop_range<T, T, T, T, Mode, false, false>(p, g, sq, buf, avg, n, c);
+  });
 }
 
 // ---------------------------------------------------------------- Adam / AdamW
-template <class P, class G, class S, class M, bool Amsgrad>
+template <class P, class G, class S, class M, L1Mode Mode, bool Amsgrad>
 void adam_range(P* __restrict p, const G* __restrict g, S* __restrict m, S* __restrict v,
                 S* __restrict vmax, i64 n, const AdamCoeffs& c) {
   // 1 - beta in double, then rounded once, as torch passes it to its kernels.
   const M b1 = c.beta1, one_minus_b1 = M(1.0 - c.beta1);
   const M b2 = c.beta2, one_minus_b2 = M(1.0 - c.beta2);
   const M eps = c.eps, l2 = c.l2, decay = c.decay, sign = c.sign;
-  const M step_size = c.step_size, inv_bias2_sqrt = c.inv_bias2_sqrt;
+  const M step_size = c.step_size, inv_bias2_sqrt = c.inv_bias2_sqrt, l1 = c.l1;
+  const M step_l1 = M(c.step_size * c.l1);
 #pragma omp simd
   for (i64 i = 0; i < n; ++i) {
     const M w = load<M>(p, i);
-    // At most one of l2 (Adam) and decay != 1 (AdamW) is active.
-    const M gi = sign * load<M>(g, i) + l2 * w;
+    const M gi = effective_grad<Mode>(load<M>(g, i), w, sign, l2, l1);
     const M mi = b1 * load<M>(m, i) + one_minus_b1 * gi;
     const M vi = b2 * load<M>(v, i) + one_minus_b2 * gi * gi;
     store(m, i, mi);
@@ -139,11 +189,13 @@ void adam_range(P* __restrict p, const G* __restrict g, S* __restrict m, S* __re
     M vhat = vi;
     if constexpr (Amsgrad) {
       const M old = load<M>(vmax, i);
-      vhat = old > vi ? old : vi;
+      vhat = (old > vi || old != old) ? old : vi;  // keeps a NaN, as torch.maximum does
       store(vmax, i, vhat);
     }
     const M den = root(vhat) * inv_bias2_sqrt + eps;
-    store(p, i, w * decay - step_size * (mi / den));
+    // Proximal threshold scaled like the step: lr / (1 - beta1^t) * l1 / den.
+    const M tau = Mode == L1Mode::proximal ? step_l1 / den : M(0);
+    store(p, i, finish_update<Mode>(w * decay - step_size * (mi / den), tau));
   }
 }
 
@@ -153,59 +205,26 @@ void adam_typed(const Segment& s, const AdamCoeffs& c, i64 lo, i64 hi) {
   const T* g = static_cast<const T*>(s.grad) + lo;
   T* m = static_cast<T*>(s.state[0]) + lo;
   T* v = static_cast<T*>(s.state[1]) + lo;
+  T* vmax = c.amsgrad ? static_cast<T*>(s.state[2]) + lo : nullptr;
   const i64 n = hi - lo;
-  if (c.amsgrad)
-    adam_range<T, T, T, T, true>(p, g, m, v, static_cast<T*>(s.state[2]) + lo, n, c);
-  else
-    adam_range<T, T, T, T, false>(p, g, m, v, nullptr, n, c);
-}
-
-// ---------------------------------------------------------------- scheduling
-// Thread t of nt owns elements [split(t), split(t + 1)) of the concatenation of
-// all tensors. Boundaries are multiples of 64 elements so two threads rarely
-// write the same cache line; the split is static, so results do not depend on
-// timing.
-inline i64 split(i64 total, int t, int nt) {
-  if (t >= nt) return total;
-  return (total * t / nt) & ~i64(63);
-}
-
-// Index of the segment holding global element `pos` (offsets are ascending).
-inline i64 find_segment(const i64* offsets, i64 count, i64 pos) {
-  i64 lo = 0, hi = count;  // invariant: offsets[lo] <= pos < offsets[hi]
-  while (hi - lo > 1) {
-    const i64 mid = lo + (hi - lo) / 2;
-    if (offsets[mid] <= pos)
-      lo = mid;
+  with_l1_mode(c.l1_mode, [&](auto mode) {
+    constexpr L1Mode Mode = decltype(mode)::value;
+    if (c.amsgrad)
+      adam_range<T, T, T, T, Mode, true>(p, g, m, v, vmax, n, c);
     else
-      hi = mid;
-  }
-  return lo;
+      adam_range<T, T, T, T, Mode, false>(p, g, m, v, vmax, n, c);
+  });
 }
 
-template <class Coeffs, class Body>
-void run_share(const StepLaunch<Coeffs>& launch, int t, int nt, Body body) {
-  const i64* off = launch.offsets;
-  const i64 begin = split(off[launch.count], t, nt);
-  const i64 end = split(off[launch.count], t + 1, nt);
-  if (begin >= end) return;
-  for (i64 s = find_segment(off, launch.count, begin); s < launch.count && off[s] < end; ++s) {
-    const i64 lo = (begin > off[s] ? begin : off[s]) - off[s];
-    const i64 hi = (end < off[s + 1] ? end : off[s + 1]) - off[s];
-    if (lo < hi) body(launch.segments[s], launch.coeffs[s], lo, hi);
-  }
-}
-
-// One parallel region for the whole step, whatever the number of tensors.
+// ---------------------------------------------------------------- steps
 template <class Coeffs, class Body>
 void run_step(const StepLaunch<Coeffs>& launch, Body body) {
   if (launch.count == 0) return;
-  if (launch.num_threads <= 1) {
-    run_share(launch, 0, 1, body);
-    return;
-  }
-#pragma omp parallel num_threads(launch.num_threads)
-  run_share(launch, omp_get_thread_num(), omp_get_num_threads(), body);
+  parallel_region(launch.num_threads, [&](int t, int nt) {
+    for_each_share(launch.offsets, launch.count, t, nt, [&](i64 s, i64 lo, i64 hi) {
+      body(launch.segments[s], launch.coeffs[s], lo, hi);
+    });
+  });
 }
 
 void sgd_step(const SgdLaunch& launch) {
@@ -237,8 +256,13 @@ void adam_step(const AdamLaunch& launch) {
 
 }  // namespace
 
+// Defined in regularizer_kernels.cpp (same ISA namespace).
+double regularizer_value(const RegLaunch& launch);
+void regularizer_grad(const RegLaunch& launch);
+
 const KernelTable& kernel_table() noexcept {
-  static const KernelTable table{&sgd_step, &rmsprop_step, &adam_step};
+  static const KernelTable table{&sgd_step, &rmsprop_step, &adam_step, &regularizer_value,
+                                 &regularizer_grad};
   return table;
 }
 

@@ -39,14 +39,9 @@ void* ParamTable::ensure_state(std::int64_t i, int k) {
 }
 
 void ParamTable::drop_state(std::int64_t i, int k) noexcept {
+  // Python may still hold views of the buffer: zero it, never free it.
   Param& param = params_[i];
-  if (param.state[k]) {
-    const auto begin = reinterpret_cast<std::uintptr_t>(param.state[k].get());
-    intervals_.erase(std::remove_if(intervals_.begin(), intervals_.end(),
-                                    [begin](const Interval& v) { return v.begin == begin; }),
-                     intervals_.end());
-    param.state[k].reset();
-  }
+  if (param.state[k]) std::memset(param.state[k].get(), 0, param.size * dtype_size(param.dtype));
   param.live[k] = false;
 }
 

@@ -10,18 +10,29 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import _core
+from . import _core, schedules
+from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_gradient
 from .optim import SGD, Adam, AdamW, RMSprop
+from .regularizers import L1, L2, ElasticNet, Regularizer
 
 __version__: str = _core.__version__
 __all__ = [
+    "L1",
+    "L2",
     "SGD",
     "Adam",
     "AdamW",
+    "ElasticNet",
+    "GradcheckError",
+    "GradcheckResult",
     "RMSprop",
+    "Regularizer",
     "available_isas",
     "get_isa",
+    "gradcheck",
     "info",
+    "numerical_gradient",
+    "schedules",
     "set_isa",
     "set_num_threads",
 ]

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from . import _validation as V
 from ._optimizer import Optimizer, ParamsT
+from .regularizers import Regularizer, check_regularizer, pack
 
 
 class SGDAlgorithm(Optimizer):
@@ -29,6 +30,7 @@ class SGDAlgorithm(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        regularizer: Regularizer | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -37,6 +39,7 @@ class SGDAlgorithm(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            regularizer=regularizer,
         )
         super().__init__(params, defaults)
 
@@ -47,6 +50,7 @@ class SGDAlgorithm(Optimizer):
         V.nonneg(group["weight_decay"], "weight_decay")
         V.flag(group["nesterov"], "nesterov")
         V.flag(group["maximize"], "maximize")
+        check_regularizer(group["regularizer"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
 
@@ -59,6 +63,7 @@ class SGDAlgorithm(Optimizer):
             float(g["weight_decay"]),
             bool(g["nesterov"]),
             bool(g["maximize"]),
+            *pack(g["regularizer"]),
         )
 
 
@@ -77,6 +82,7 @@ class RMSpropAlgorithm(Optimizer):
         centered: bool = False,
         *,
         maximize: bool = False,
+        regularizer: Regularizer | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -86,6 +92,7 @@ class RMSpropAlgorithm(Optimizer):
             momentum=momentum,
             centered=centered,
             maximize=maximize,
+            regularizer=regularizer,
         )
         super().__init__(params, defaults)
 
@@ -97,6 +104,7 @@ class RMSpropAlgorithm(Optimizer):
         V.nonneg(group["momentum"], "momentum")
         V.flag(group["centered"], "centered")
         V.flag(group["maximize"], "maximize")
+        check_regularizer(group["regularizer"])
 
     @staticmethod
     def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -108,6 +116,7 @@ class RMSpropAlgorithm(Optimizer):
             float(g["momentum"]),
             bool(g["centered"]),
             bool(g["maximize"]),
+            *pack(g["regularizer"]),
         )
 
 
@@ -126,6 +135,7 @@ class AdamAlgorithm(Optimizer):
         *,
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
+        regularizer: Regularizer | None = None,
     ) -> None:
         defaults = dict(
             lr=lr,
@@ -135,6 +145,7 @@ class AdamAlgorithm(Optimizer):
             amsgrad=amsgrad,
             maximize=maximize,
             decoupled_weight_decay=decoupled_weight_decay,
+            regularizer=regularizer,
         )
         super().__init__(params, defaults)
 
@@ -146,6 +157,7 @@ class AdamAlgorithm(Optimizer):
         V.flag(group["amsgrad"], "amsgrad")
         V.flag(group["maximize"], "maximize")
         V.flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
+        check_regularizer(group["regularizer"])
 
     @staticmethod
     def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -159,6 +171,7 @@ class AdamAlgorithm(Optimizer):
             bool(g["amsgrad"]),
             bool(g["maximize"]),
             bool(g["decoupled_weight_decay"]),
+            *pack(g["regularizer"]),
         )
 
 
@@ -175,6 +188,7 @@ class AdamWAlgorithm(AdamAlgorithm):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        regularizer: Regularizer | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -185,4 +199,5 @@ class AdamWAlgorithm(AdamAlgorithm):
             amsgrad,
             maximize=maximize,
             decoupled_weight_decay=True,
+            regularizer=regularizer,
         )

@@ -224,7 +224,8 @@ class Optimizer:
                 raise ValueError(
                     f"{label}['{name}'] has shape {value.shape}, expected {param.shape}"
                 )
-            arrays[name] = np.ascontiguousarray(value, dtype=param.dtype)
+            # Always a copy: the source may be a view of this optimizer's own state.
+            arrays[name] = np.array(value, dtype=param.dtype, order="C", copy=True)
         step = 1 if arrays else 0  # SGD keeps no count: a buffer means it has started
         if self.has_step:
             if "step" not in entry:

@@ -31,6 +31,8 @@ def check_param(param: Any, label: str) -> np.ndarray:
         )
     if not param.flags.writeable:
         raise ValueError(f"{label} is read-only")
+    if not param.flags.aligned:
+        raise ValueError(f"{label} is not aligned to its dtype (np.frombuffer at an odd offset?)")
     return param
 
 

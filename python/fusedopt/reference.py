@@ -17,8 +17,46 @@ import numpy as np
 from . import _validation as V
 from ._algorithms import AdamAlgorithm, AdamWAlgorithm, RMSpropAlgorithm, SGDAlgorithm
 from ._optimizer import Optimizer
+from .regularizers import Regularizer
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSprop"]
+__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "regularizer_grad", "regularizer_value"]
+
+
+# ------------------------------------------------------------ regularizers
+def regularizer_value(reg: Regularizer, w: np.ndarray | list[np.ndarray]) -> float:
+    """R(w) = l1·Σ|w| + l2·Σw², summed in float64 over one array or a list."""
+    arrays = [w] if isinstance(w, np.ndarray) else list(w)
+    total = 0.0
+    for a in arrays:
+        total += reg.l1 * np.sum(np.abs(a, dtype=np.float64))
+        total += reg.l2 * np.sum(np.square(a, dtype=np.float64))
+    return float(total)
+
+
+def regularizer_grad(reg: Regularizer, w: np.ndarray) -> np.ndarray:
+    """∇R(w) = l1·sign(w) + 2·l2·w, in w's dtype."""
+    return reg.l1 * np.sign(w) + 2 * reg.l2 * w
+
+
+def _penalty(p: np.ndarray, group: Mapping[str, Any]) -> np.ndarray | float:
+    """The regularizer's part of the gradient the optimizer sees.
+
+    In proximal mode the L1 part is left out here and applied by ``_prox``.
+    """
+    reg = group["regularizer"]
+    if reg is None:
+        return 0.0
+    if reg.proximal:
+        return 2 * reg.l2 * p
+    return regularizer_grad(reg, p)
+
+
+def _prox(p: np.ndarray, step: np.ndarray | float, group: Mapping[str, Any]) -> None:
+    """Soft-threshold p in place by step·l1 (proximal mode only)."""
+    reg = group["regularizer"]
+    if reg is not None and reg.proximal and reg.l1 != 0:
+        tau = step * reg.l1 if np.isscalar(step) else (step[0] * reg.l1) / step[1]
+        p[...] = np.sign(p) * np.maximum(np.abs(p) - tau, 0)
 
 
 class ReferenceOptimizer(Optimizer):
@@ -80,6 +118,7 @@ class SGD(SGDAlgorithm, ReferenceOptimizer):
             g = -g
         if wd != 0:
             g = g + wd * p
+        g = g + _penalty(p, group)
         if mu != 0:
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # 0-d stays an array
@@ -89,6 +128,7 @@ class SGD(SGDAlgorithm, ReferenceOptimizer):
             buf = state["momentum_buffer"]
             g = g + mu * buf if group["nesterov"] else buf
         p -= lr * g
+        _prox(p, lr, group)
 
 
 class RMSprop(RMSpropAlgorithm, ReferenceOptimizer):
@@ -102,6 +142,7 @@ class RMSprop(RMSpropAlgorithm, ReferenceOptimizer):
             g = -g
         if wd != 0:
             g = g + wd * p
+        g = g + _penalty(p, group)
         v = state.setdefault("square_avg", np.zeros_like(p))
         v[...] = alpha * v + (1 - alpha) * g * g
         if group["centered"]:
@@ -116,6 +157,7 @@ class RMSprop(RMSpropAlgorithm, ReferenceOptimizer):
             p -= lr * buf
         else:
             p -= lr * (g / den)
+        _prox(p, (lr, den), group)
 
 
 class Adam(AdamAlgorithm, ReferenceOptimizer):
@@ -136,6 +178,7 @@ class Adam(AdamAlgorithm, ReferenceOptimizer):
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p
+        g = g + _penalty(p, group)
         m = state.setdefault("exp_avg", np.zeros_like(p))
         v = state.setdefault("exp_avg_sq", np.zeros_like(p))
         m[...] = beta1 * m + (1 - beta1) * g
@@ -148,6 +191,7 @@ class Adam(AdamAlgorithm, ReferenceOptimizer):
             v = v_max
         den = np.sqrt(v) / math.sqrt(bias2) + eps
         p -= (lr / bias1) * (m / den)
+        _prox(p, (lr / bias1, den), group)
 
 
 class AdamW(AdamWAlgorithm, Adam):

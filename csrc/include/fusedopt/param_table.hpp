@@ -37,7 +37,8 @@ class ParamTable {
   void* state(std::int64_t i, int k) const noexcept { return params_[i].state[k].get(); }
   // Allocates buffer k of parameter i (zeroed) if it does not exist yet.
   void* ensure_state(std::int64_t i, int k);
-  // Frees buffer k of parameter i and marks it not live.
+  // Zeroes buffer k of parameter i and marks it not live. The memory itself
+  // lives as long as the table, since views of it may still exist.
   void drop_state(std::int64_t i, int k) noexcept;
 
   // True when [begin, end) shares a byte with a parameter or a state buffer.
