@@ -34,6 +34,9 @@ void* ParamTable::ensure_state(std::int64_t i, int k) {
     std::memset(memory, 0, padded);
     param.state[k].reset(memory);
     add_interval(memory, padded);
+  } else if (!param.live[k]) {
+    // Dropped earlier; a stale Python view may have written into it since.
+    std::memset(param.state[k].get(), 0, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
   }
   return param.state[k].get();
 }

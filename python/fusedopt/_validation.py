@@ -101,7 +101,7 @@ def coerce_grad(grad: Any, index: int, param: np.ndarray) -> np.ndarray:
             f"(the shape of params[{index}])"
         )
     # np.ascontiguousarray would turn a 0-d array into shape (1,).
-    return np.asarray(array, dtype=param.dtype, order="C")
+    return np.require(array, dtype=param.dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
 def grad_list(grads: Any, count: int) -> list[Any]:

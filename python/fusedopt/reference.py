@@ -173,12 +173,12 @@ class Adam(AdamAlgorithm, ReferenceOptimizer):
         t = state["step"]
         if group["maximize"]:
             g = -g
+        g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
         if wd != 0:
             if group["decoupled_weight_decay"]:
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p
-        g = g + _penalty(p, group)
         m = state.setdefault("exp_avg", np.zeros_like(p))
         v = state.setdefault("exp_avg_sq", np.zeros_like(p))
         m[...] = beta1 * m + (1 - beta1) * g

@@ -35,7 +35,7 @@ class ParamTable {
   bool live(std::int64_t i, int k) const noexcept { return params_[i].live[k]; }
   void set_live(std::int64_t i, int k, bool live) noexcept { params_[i].live[k] = live; }
   void* state(std::int64_t i, int k) const noexcept { return params_[i].state[k].get(); }
-  // Allocates buffer k of parameter i (zeroed) if it does not exist yet.
+  // Buffer k of parameter i, allocated if needed; zeroed unless it is live.
   void* ensure_state(std::int64_t i, int k);
   // Zeroes buffer k of parameter i and marks it not live. The memory itself
   // lives as long as the table, since views of it may still exist.
