@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import numpy as np
 import pytest
 
 import fusedopt as fo
+import fusedopt.reference
 
 ALL_ISAS = ("baseline", "avx2", "avx512")
+# Tests that use the fixtures below run on the fused optimizers and the reference.
+IMPLS = {"fused": fo, "reference": fusedopt.reference}
+NAMES = ("SGD", "RMSprop", "Adam", "AdamW")
 
 
 @pytest.fixture(params=ALL_ISAS)
@@ -25,3 +31,18 @@ def isa(request: pytest.FixtureRequest) -> Iterator[str]:
         yield name
     finally:
         fo.set_isa(before)
+
+
+@pytest.fixture(params=sorted(IMPLS))
+def impl(request: pytest.FixtureRequest) -> Any:
+    return IMPLS[request.param]
+
+
+@pytest.fixture(params=NAMES)
+def name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+def dtype(request: pytest.FixtureRequest) -> np.dtype:
+    return np.dtype(request.param)

@@ -21,8 +21,8 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
-IMPLS = {"fused": fusedopt, "reference": fusedopt.reference}
-NAMES = ("SGD", "RMSprop", "Adam", "AdamW")
+from .conftest import NAMES
+
 ADAMS = ("Adam", "AdamW")
 SHAPES = ((3, 4), (5,), (2, 3))
 # Hyperparameters under which every algorithm keeps every state buffer it has.
@@ -99,21 +99,6 @@ def assert_still_steps_like_a_fresh_twin(opt: Any, impl: Any, name: str, dtype: 
 
 def opt_class(impl: Any, name: str) -> Any:
     return getattr(impl, name)
-
-
-@pytest.fixture(params=sorted(IMPLS))
-def impl(request: pytest.FixtureRequest) -> Any:
-    return IMPLS[request.param]
-
-
-@pytest.fixture(params=NAMES)
-def name(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
-def dtype(request: pytest.FixtureRequest) -> np.dtype:
-    return np.dtype(request.param)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
-IMPLS = {"fused": fusedopt, "reference": fusedopt.reference}
-NAMES = ("SGD", "RMSprop", "Adam", "AdamW")
+from .conftest import IMPLS, NAMES
+
 SHAPES = ((3, 4), (5,), (2, 3))
 # Hyperparameters under which every algorithm keeps every state buffer it has.
 FULL: dict[str, dict[str, Any]] = {
@@ -146,21 +146,6 @@ def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], rtol: flo
 
 def tolerance(dtype: np.dtype) -> float:
     return 1e-6 if dtype == np.float32 else 1e-12
-
-
-@pytest.fixture(params=sorted(IMPLS))
-def impl(request: pytest.FixtureRequest) -> Any:
-    return IMPLS[request.param]
-
-
-@pytest.fixture(params=NAMES)
-def name(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
-def dtype(request: pytest.FixtureRequest) -> np.dtype:
-    return np.dtype(request.param)
 
 
 # ------------------------------------------------------------------ layout
