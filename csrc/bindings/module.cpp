@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   fusedopt::bindings::register_info(m);
   fusedopt::bindings::register_optim(m);
   fusedopt::bindings::register_regularizers(m);
+  fusedopt::bindings::register_lbfgs(m);
 }

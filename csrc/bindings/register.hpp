@@ -6,5 +6,6 @@ namespace fusedopt::bindings {
 void register_info(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
 void register_regularizers(pybind11::module_& m);
+void register_lbfgs(pybind11::module_& m);
 
 }  // namespace fusedopt::bindings

@@ -40,7 +40,21 @@ const KernelTable& table_for(Isa isa) noexcept {
   }
 }
 
+const VectorKernels& vectors_for(Isa isa) noexcept {
+  switch (isa) {
+#if defined(FUSEDOPT_HAVE_X86_ISAS)
+    case Isa::avx512:
+      return isa_avx512::vector_kernels();
+    case Isa::avx2:
+      return isa_avx2::vector_kernels();
+#endif
+    default:
+      return isa_baseline::vector_kernels();
+  }
+}
+
 std::atomic<const KernelTable*> g_table{nullptr};
+std::atomic<const VectorKernels*> g_vectors{nullptr};
 std::atomic<int> g_isa{-1};
 std::atomic<int> g_threads{0};
 
@@ -98,12 +112,18 @@ void set_isa(Isa isa) {
     throw std::invalid_argument(std::string("ISA '") + isa_name(isa) +
                                 "' is not supported by this CPU or build");
   g_table.store(&table_for(isa));
+  g_vectors.store(&vectors_for(isa));
   g_isa.store(static_cast<int>(isa));
 }
 
 const KernelTable& kernels() noexcept {
   const KernelTable* table = g_table.load();
   return table ? *table : table_for(best_isa());
+}
+
+const VectorKernels& vector_kernels() noexcept {
+  const VectorKernels* table = g_vectors.load();
+  return table ? *table : vectors_for(best_isa());
 }
 
 int num_threads() noexcept {

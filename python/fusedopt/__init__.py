@@ -12,6 +12,7 @@ from typing import Any
 
 from . import _core, schedules
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_gradient
+from .minimize import OptimizeResult, minimize
 from .optim import SGD, Adam, AdamW, RMSprop
 from .regularizers import L1, L2, ElasticNet, Regularizer
 
@@ -25,12 +26,14 @@ __all__ = [
     "ElasticNet",
     "GradcheckError",
     "GradcheckResult",
+    "OptimizeResult",
     "RMSprop",
     "Regularizer",
     "available_isas",
     "get_isa",
     "gradcheck",
     "info",
+    "minimize",
     "numerical_gradient",
     "schedules",
     "set_isa",

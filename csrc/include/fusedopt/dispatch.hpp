@@ -22,6 +22,7 @@ Isa current_isa() noexcept;
 // Throws std::invalid_argument when the ISA cannot run here.
 void set_isa(Isa isa);
 const KernelTable& kernels() noexcept;
+const VectorKernels& vector_kernels() noexcept;
 
 // Threads for one step: set_num_threads(n > 0) overrides OpenMP's default
 // (OMP_NUM_THREADS or the core count); n = 0 returns to that default.

@@ -3,6 +3,8 @@
 // (optim_kernels.cpp, regularizer_kernels.cpp) are compiled once per ISA into
 // its own namespace (isa_baseline, isa_avx2, isa_avx512) so that the builds
 // never share a symbol.
+#include <cstdint>
+
 #include "fusedopt/regularizer_launch.hpp"
 #include "fusedopt/step_launch.hpp"
 
@@ -16,16 +18,32 @@ struct KernelTable {
   void (*regularizer_grad)(const RegLaunch&);
 };
 
+// float64 vector operations of the quasi-Newton solvers (csrc/lbfgs/). The
+// last argument is the number of threads (1 for small vectors).
+struct VectorKernels {
+  double (*dot)(const double* a, const double* b, std::int64_t n, int threads);
+  double (*abs_sum)(const double* a, std::int64_t n, int threads);
+  double (*abs_max)(const double* a, std::int64_t n, int threads);
+  void (*axpy)(double alpha, const double* x, double* y, std::int64_t n, int threads);
+  void (*scale)(double alpha, double* x, std::int64_t n, int threads);
+  void (*xpay)(double* w, const double* x, double alpha, const double* d, std::int64_t n,
+               int threads);
+  void (*diff)(double* w, const double* a, const double* b, std::int64_t n, int threads);
+};
+
 namespace isa_baseline {
 const KernelTable& kernel_table() noexcept;
-}
+const VectorKernels& vector_kernels() noexcept;
+}  // namespace isa_baseline
 #if defined(FUSEDOPT_HAVE_X86_ISAS)
 namespace isa_avx2 {
 const KernelTable& kernel_table() noexcept;
-}
+const VectorKernels& vector_kernels() noexcept;
+}  // namespace isa_avx2
 namespace isa_avx512 {
 const KernelTable& kernel_table() noexcept;
-}
+const VectorKernels& vector_kernels() noexcept;
+}  // namespace isa_avx512
 #endif
 
 }  // namespace fusedopt

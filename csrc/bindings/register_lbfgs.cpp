@@ -1,0 +1,128 @@
+// fusedopt._core.lbfgs_minimize: runs the C++ solver with the GIL released and
+// takes it back only to call the user's function and callback. Options were
+// validated in Python (fusedopt/minimize.py); LbfgsParams::validate checks again.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fusedopt/lbfgs.hpp"
+#include "register.hpp"
+
+namespace py = pybind11;
+
+namespace fusedopt::bindings {
+namespace {
+
+LbfgsParams parse_params(const py::dict& options, double l1) {
+  LbfgsParams p;
+  p.history_size = options["history_size"].cast<int>();
+  p.max_iter = options["max_iter"].cast<std::int64_t>();
+  p.max_fev = options["max_fev"].cast<std::int64_t>();
+  p.gtol = options["gtol"].cast<double>();
+  p.ftol = options["ftol"].cast<double>();
+  const auto kind = options["line_search"].cast<std::string>();
+  p.line_search = kind == "backtracking" ? LineSearchKind::backtracking : LineSearchKind::strong_wolfe;
+  p.max_ls = options["max_ls"].cast<int>();
+  p.c1 = options["c1"].cast<double>();
+  p.c2 = options["c2"].cast<double>();
+  p.backtracking_wolfe = options["backtracking_wolfe"].cast<bool>();
+  p.l1 = l1;
+  try {
+    p.validate();
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  return p;
+}
+
+// x as the user's function sees it: a fresh array of x0's shape (the solver's
+// buffers change under it otherwise).
+py::array_t<double> user_x(const double* x, const std::vector<py::ssize_t>& shape, std::int64_t n) {
+  py::array_t<double> out(shape);
+  if (n > 0) std::memcpy(out.mutable_data(), x, static_cast<std::size_t>(n) * sizeof(double));
+  return out;
+}
+
+// Copies the gradient `g` that fun returned into out, converting it to float64
+// if needed; its shape must be x0's.
+void read_gradient(py::handle g, const std::vector<py::ssize_t>& shape, std::int64_t n,
+                   double* out) {
+  const py::array any = py::array::ensure(g);
+  const char kind = any ? any.dtype().kind() : 'O';
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+    throw py::value_error("fun returned a gradient that is not a real array (dtype kind '" +
+                          std::string(1, kind) + "')");
+  auto arr = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(any);
+  const bool same_shape =
+      arr.ndim() == static_cast<py::ssize_t>(shape.size()) &&
+      std::equal(shape.begin(), shape.end(), arr.shape());
+  if (!same_shape) {
+    std::string got = "(";
+    for (py::ssize_t d = 0; d < arr.ndim(); ++d) got += std::to_string(arr.shape(d)) + ",";
+    throw py::value_error("fun returned a gradient of shape " + got +
+                          ") but x0 has " + std::to_string(shape.size()) +
+                          " dimensions of a different shape; the gradient must have x0's shape");
+  }
+  if (n > 0) std::memcpy(out, arr.data(), static_cast<std::size_t>(n) * sizeof(double));
+}
+
+py::dict lbfgs_minimize(const py::object& fun, const py::array& x_array,
+                        const std::vector<py::ssize_t>& shape, const py::tuple& args,
+                        const py::dict& options, double l1, const py::object& callback) {
+  const LbfgsParams params = parse_params(options, l1);
+  // Written in place: it must be the caller's float64 C-contiguous buffer, never a copy.
+  if (!py::isinstance<py::array_t<double>>(x_array) || !(x_array.flags() & py::array::c_style) ||
+      !x_array.writeable())
+    throw py::type_error("internal: x must be a writeable C-contiguous float64 array");
+  auto x = py::reinterpret_borrow<py::array_t<double>>(x_array);
+  const auto n = static_cast<std::int64_t>(x.size());
+  const Objective objective = [&](const double* xp, double* gp) -> double {
+    py::gil_scoped_acquire gil;
+    const py::object r = fun(user_x(xp, shape, n), *args);
+    if (!py::isinstance<py::tuple>(r) || py::len(r) != 2)
+      throw py::value_error("fun must return a pair (f, g) when jac=True");
+    read_gradient(py::reinterpret_borrow<py::tuple>(r)[1], shape, n, gp);
+    return py::reinterpret_borrow<py::tuple>(r)[0].cast<double>();
+  };
+  const IterationCallback on_iteration = [&](const double* xp, double) -> bool {
+    py::gil_scoped_acquire gil;
+    try {
+      callback(user_x(xp, shape, n));
+    } catch (py::error_already_set& e) {
+      if (e.matches(PyExc_StopIteration)) return true;
+      throw;
+    }
+    return false;
+  };
+
+  LbfgsResult result;
+  {
+    py::gil_scoped_release release;
+    result = minimize_lbfgs(objective, x.mutable_data(), n, params,
+                            callback.is_none() ? IterationCallback() : on_iteration);
+  }
+  py::dict out;
+  out["fun"] = result.f;
+  out["jac"] = user_x(result.g.data(), shape, n);
+  out["nit"] = result.nit;
+  out["nfev"] = result.nfev;
+  out["status"] = static_cast<int>(result.status);
+  out["message"] = result.message;
+  return out;
+}
+
+}  // namespace
+
+void register_lbfgs(py::module_& m) {
+  m.def("lbfgs_minimize", &lbfgs_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
+        py::arg("args"), py::arg("options"), py::arg("l1"), py::arg("callback"),
+        "Minimize with L-BFGS (OWL-QN if l1 > 0); x (float64, C-contiguous) holds the "
+        "result.");
+}
+
+}  // namespace fusedopt::bindings

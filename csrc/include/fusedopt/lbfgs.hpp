@@ -1,0 +1,38 @@
+#pragma once
+// L-BFGS (two-loop recursion, Moré–Thuente or backtracking line search) and
+// OWL-QN (Andrew & Gao 2007) for f + l1 * |x|_1.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fusedopt/lbfgs_params.hpp"
+#include "fusedopt/objective.hpp"
+
+namespace fusedopt {
+
+// Why the solver stopped. success <=> gtol or ftol.
+enum class LbfgsStatus : int {
+  converged_gtol = 0,
+  converged_ftol = 1,
+  max_iter = 2,
+  max_fev = 3,
+  line_search_failed = 4,
+  callback_stop = 5,
+  non_finite = 6,
+};
+
+struct LbfgsResult {
+  double f = 0.0;          // objective at x (f + l1 * |x|_1 for OWL-QN)
+  std::vector<double> g;   // gradient of the smooth part at x
+  std::int64_t nit = 0, nfev = 0;
+  LbfgsStatus status = LbfgsStatus::max_iter;
+  std::string message;
+};
+
+// Minimizes from x (n values), which holds the best point found on return.
+LbfgsResult minimize_lbfgs(const Objective& objective, double* x, std::int64_t n,
+                           const LbfgsParams& params, const IterationCallback& callback);
+
+const char* status_message(LbfgsStatus status) noexcept;
+
+}  // namespace fusedopt
