@@ -12,7 +12,7 @@ struct LbfgsParams {
   std::int64_t max_iter = 15000;
   std::int64_t max_fev = 15000;
   double gtol = 1e-5;            // on the infinity norm of the (pseudo-)gradient
-  double ftol = 2.2e-9;          // on (f_k - f_k+1) / max(|f_k|, |f_k+1|, 1)
+  double ftol = 2.2e-9;          // on (f_k - f_k+1) / max(|f_k|, |f_k+1|), 10 times in a row
   LineSearchKind line_search = LineSearchKind::strong_wolfe;
   int max_ls = 20;               // evaluations per line search
   double c1 = 1e-4;              // sufficient decrease (Armijo)
