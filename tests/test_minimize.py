@@ -170,10 +170,10 @@ def test_owlqn_l1_logistic_regression_matches_scikit_learn() -> None:
     # scikit-learn 1.8 spells the L1 penalty l1_ratio=1 and deprecates penalty="l1".
     l1_penalty = {"l1_ratio": 1.0} if _version(sklearn.__version__) >= (1, 8) else {"penalty": "l1"}
     model = linear_model.LogisticRegression(
-        **l1_penalty, C=C, solver="liblinear", fit_intercept=False, tol=1e-12, max_iter=100_000
+        **l1_penalty, C=C, solver="liblinear", fit_intercept=False, tol=1e-10, max_iter=100_000
     )
     with warnings.catch_warnings():
-        # liblinear may not reach tol=1e-12; the objective comparison below decides.
+        # liblinear may not reach its tol; the objective comparison below decides.
         warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
         model.fit(X, y)
     coef = model.coef_.ravel()
