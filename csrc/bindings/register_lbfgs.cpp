@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -48,20 +49,39 @@ py::array_t<double> user_x(const double* x, const std::vector<py::ssize_t>& shap
   return out;
 }
 
+bool same_shape(const py::array& a, const std::vector<py::ssize_t>& shape) {
+  return a.ndim() == static_cast<py::ssize_t>(shape.size()) &&
+         std::equal(shape.begin(), shape.end(), a.shape());
+}
+
+// A native float64 C-contiguous array: its buffer can be read as double[].
+bool plain_float64(py::handle g) {
+  if (!py::isinstance<py::array>(g)) return false;
+  const auto* proxy = py::detail::array_proxy(g.ptr());
+  const auto* descr = py::detail::array_descriptor_proxy(proxy->descr);
+  const auto flags = py::reinterpret_borrow<py::array>(g).flags();
+  return descr->type_num == py::detail::npy_api::NPY_DOUBLE_ && descr->byteorder != '>' &&
+         (flags & py::array::c_style) && (flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+}
+
 // Copies the gradient `g` that fun returned into out, converting it to float64
 // if needed; its shape must be x0's.
 void read_gradient(py::handle g, const std::vector<py::ssize_t>& shape, std::int64_t n,
                    double* out) {
+  if (plain_float64(g)) {  // the common case, without conversions
+    const auto arr = py::reinterpret_borrow<py::array>(g);
+    if (same_shape(arr, shape)) {
+      if (n > 0) std::memcpy(out, arr.data(), static_cast<std::size_t>(n) * sizeof(double));
+      return;
+    }
+  }
   const py::array any = py::array::ensure(g);
   const char kind = any ? any.dtype().kind() : 'O';
   if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
     throw py::value_error("fun returned a gradient that is not a real array (dtype kind '" +
                           std::string(1, kind) + "')");
   auto arr = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(any);
-  const bool same_shape =
-      arr.ndim() == static_cast<py::ssize_t>(shape.size()) &&
-      std::equal(shape.begin(), shape.end(), arr.shape());
-  if (!same_shape) {
+  if (!same_shape(arr, shape)) {
     std::string got = "(";
     for (py::ssize_t d = 0; d < arr.ndim(); ++d) got += std::to_string(arr.shape(d)) + ",";
     throw py::value_error("fun returned a gradient of shape " + got +
@@ -83,11 +103,11 @@ py::dict lbfgs_minimize(const py::object& fun, const py::array& x_array,
   const auto n = static_cast<std::int64_t>(x.size());
   const Objective objective = [&](const double* xp, double* gp) -> double {
     py::gil_scoped_acquire gil;
-    const py::object r = fun(user_x(xp, shape, n), *args);
-    if (!py::isinstance<py::tuple>(r) || py::len(r) != 2)
+    const py::object r = args.empty() ? fun(user_x(xp, shape, n)) : fun(user_x(xp, shape, n), *args);
+    if (!PyTuple_Check(r.ptr()) || PyTuple_GET_SIZE(r.ptr()) != 2)
       throw py::value_error("fun must return a pair (f, g) when jac=True");
-    read_gradient(py::reinterpret_borrow<py::tuple>(r)[1], shape, n, gp);
-    return py::reinterpret_borrow<py::tuple>(r)[0].cast<double>();
+    read_gradient(PyTuple_GET_ITEM(r.ptr(), 1), shape, n, gp);
+    return py::handle(PyTuple_GET_ITEM(r.ptr(), 0)).cast<double>();
   };
   const IterationCallback on_iteration = [&](const double* xp, double) -> bool {
     py::gil_scoped_acquire gil;

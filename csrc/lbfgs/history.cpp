@@ -26,16 +26,35 @@ bool History::commit(const Vectors& v) {
 
 void History::direction(const double* g, double* d, const Vectors& v) {
   std::copy(g, g + n_, d);
-  for (std::int64_t k = count_ - 1; k >= 0; --k) {  // newest to oldest
-    const std::int64_t i = slot(k);
-    alpha_[i] = rho_[i] * v.dot(&s_[i * n_], d);
-    v.axpy(-alpha_[i], &y_[i * n_], d);
+  if (count_ == 0) {
+    v.scale(-1.0, d);
+    return;
   }
-  v.scale(-gamma_, d);  // negated here, so the second loop builds -H g directly
-  for (std::int64_t k = 0; k < count_; ++k) {  // oldest to newest
+  // First loop, newest to oldest: alpha_k = rho_k s_k'q; q -= alpha_k y_k. Each
+  // update is fused with the next pair's dot product.
+  std::int64_t k = count_ - 1;
+  double s_dot_q = v.dot(&s_[slot(k) * n_], d);
+  for (;; --k) {
     const std::int64_t i = slot(k);
-    const double beta = rho_[i] * v.dot(&y_[i * n_], d);  // of -r, so -beta
-    v.axpy(-alpha_[i] - beta, &s_[i * n_], d);
+    alpha_[i] = rho_[i] * s_dot_q;
+    if (k == 0) {
+      v.axpy(-alpha_[i], &y_[i * n_], d);
+      break;
+    }
+    s_dot_q = v.axpy_dot(-alpha_[i], &y_[i * n_], d, &s_[slot(k - 1) * n_]);
+  }
+  // Scaled by -H0 = -(s'y / y'y), so the second loop builds -H g directly:
+  // with d = -r, beta_k = rho_k y_k'r = -rho_k y_k'd and r += (alpha_k - beta_k) s_k.
+  v.scale(-gamma_, d);
+  double y_dot_d = v.dot(&y_[slot(0) * n_], d);
+  for (k = 0;; ++k) {
+    const std::int64_t i = slot(k);
+    const double beta = -rho_[i] * y_dot_d;
+    if (k == count_ - 1) {
+      v.axpy(beta - alpha_[i], &s_[i * n_], d);
+      break;
+    }
+    y_dot_d = v.axpy_dot(beta - alpha_[i], &s_[i * n_], d, &y_[slot(k + 1) * n_]);
   }
 }
 

@@ -18,6 +18,10 @@ class Vectors {
   double abs_sum(const double* a) const { return k_.abs_sum(a, n_, threads_); }
   double abs_max(const double* a) const { return k_.abs_max(a, n_, threads_); }
   void axpy(double alpha, const double* x, double* y) const { k_.axpy(alpha, x, y, n_, threads_); }
+  // y += alpha * x; returns z . y
+  double axpy_dot(double alpha, const double* x, double* y, const double* z) const {
+    return k_.axpy_dot(alpha, x, y, z, n_, threads_);
+  }
   void scale(double alpha, double* x) const { k_.scale(alpha, x, n_, threads_); }
   // w = x + alpha * d
   void xpay(double* w, const double* x, double alpha, const double* d) const {

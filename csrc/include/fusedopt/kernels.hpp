@@ -25,6 +25,9 @@ struct VectorKernels {
   double (*abs_sum)(const double* a, std::int64_t n, int threads);
   double (*abs_max)(const double* a, std::int64_t n, int threads);
   void (*axpy)(double alpha, const double* x, double* y, std::int64_t n, int threads);
+  // y += alpha * x; returns z . y (the updated y)
+  double (*axpy_dot)(double alpha, const double* x, double* y, const double* z, std::int64_t n,
+                     int threads);
   void (*scale)(double alpha, double* x, std::int64_t n, int threads);
   void (*xpay)(double* w, const double* x, double alpha, const double* d, std::int64_t n,
                int threads);
