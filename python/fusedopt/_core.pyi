@@ -38,3 +38,12 @@ def regularizer_value(arrays: list[np.ndarray], l1: float, l2: float) -> float: 
 def regularizer_grad(
     w: np.ndarray, out: np.ndarray, l1: float, l2: float, accumulate: bool
 ) -> None: ...
+def lbfgs_minimize(
+    fun: Callable[..., tuple[float, np.ndarray]],
+    x: np.ndarray,
+    shape: list[int],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    l1: float,
+    callback: Callable[[np.ndarray], Any] | None,
+) -> dict[str, Any]: ...
