@@ -65,13 +65,13 @@ double blocked_sum(i64 lo, i64 hi, Term&& term) {
 
 double dot(const double* a, const double* b, i64 n, int threads) {
   return reduce_sum(n, threads, [&](i64 lo, i64 hi) {
-    return blocked_sum(lo, hi, [&](i64 i) { return a[i] * b[i]; });
+    return blocked_sum(lo, hi, [a, b](i64 i) { return a[i] * b[i]; });
   });
 }
 
 double abs_sum(const double* a, i64 n, int threads) {
   return reduce_sum(n, threads, [&](i64 lo, i64 hi) {
-    return blocked_sum(lo, hi, [&](i64 i) { return magnitude(a[i]); });
+    return blocked_sum(lo, hi, [a](i64 i) { return magnitude(a[i]); });
   });
 }
 
@@ -80,7 +80,8 @@ double abs_sum(const double* a, i64 n, int threads) {
 double axpy_dot(double alpha, const double* __restrict x, double* __restrict y,
                 const double* __restrict z, i64 n, int threads) {
   return reduce_sum(n, threads, [&](i64 lo, i64 hi) {
-    return blocked_sum(lo, hi, [&](i64 i) {
+    // Captured by value: a reference to alpha would be reloaded after every store to y.
+    return blocked_sum(lo, hi, [alpha, x, y, z](i64 i) {
       const double v = y[i] + alpha * x[i];
       y[i] = v;
       return z[i] * v;
@@ -89,19 +90,24 @@ double axpy_dot(double alpha, const double* __restrict x, double* __restrict y,
 }
 
 // max |a_i|; NaN anywhere gives NaN, so a broken gradient never looks converged.
+// Vectorised as a max reduction plus a separate count of NaNs.
 double abs_max(const double* a, i64 n, int threads) {
   if (threads > kMaxThreads) threads = kMaxThreads;
   double partial[kMaxThreads] = {};
   const i64 offsets[2] = {0, n};
   parallel_region(threads, [&](int t, int nt) {
-    double m = 0.0;
-    for_each_share(offsets, 1, t, nt, [&](i64, i64 lo, i64 hi) {
-      for (i64 i = lo; i < hi; ++i) {
-        const double v = magnitude(a[i]);
-        m = (v > m || v != v) ? v : m;
+    for_each_share(offsets, 1, t, nt, [a, t, &partial](i64, i64 lo, i64 hi) {
+      const double* __restrict p = a + lo;
+      const i64 len = hi - lo;
+      double m = 0.0, nans = 0.0;
+#pragma omp simd reduction(max : m) reduction(+ : nans)
+      for (i64 i = 0; i < len; ++i) {
+        const double v = magnitude(p[i]);
+        m = v > m ? v : m;
+        nans += v != v ? 1.0 : 0.0;
       }
+      partial[t] = nans > 0.0 ? __builtin_nan("") : m;
     });
-    partial[t] = m;
   });
   double m = 0.0;
   for (int t = 0; t < threads; ++t) m = (partial[t] > m || partial[t] != partial[t]) ? partial[t] : m;
@@ -110,7 +116,7 @@ double abs_max(const double* a, i64 n, int threads) {
 
 // y += alpha * x
 void axpy(double alpha, const double* __restrict x, double* __restrict y, i64 n, int threads) {
-  elementwise(n, threads, [&](i64 lo, i64 hi) {
+  elementwise(n, threads, [alpha, x, y](i64 lo, i64 hi) {
 #pragma omp simd
     for (i64 i = lo; i < hi; ++i) y[i] += alpha * x[i];
   });
@@ -118,7 +124,7 @@ void axpy(double alpha, const double* __restrict x, double* __restrict y, i64 n,
 
 // x *= alpha
 void scale(double alpha, double* x, i64 n, int threads) {
-  elementwise(n, threads, [&](i64 lo, i64 hi) {
+  elementwise(n, threads, [alpha, x](i64 lo, i64 hi) {
 #pragma omp simd
     for (i64 i = lo; i < hi; ++i) x[i] *= alpha;
   });
@@ -127,7 +133,7 @@ void scale(double alpha, double* x, i64 n, int threads) {
 // w = x + alpha * d
 void xpay(double* __restrict w, const double* __restrict x, double alpha,
           const double* __restrict d, i64 n, int threads) {
-  elementwise(n, threads, [&](i64 lo, i64 hi) {
+  elementwise(n, threads, [w, x, alpha, d](i64 lo, i64 hi) {
 #pragma omp simd
     for (i64 i = lo; i < hi; ++i) w[i] = x[i] + alpha * d[i];
   });
@@ -136,7 +142,7 @@ void xpay(double* __restrict w, const double* __restrict x, double alpha,
 // w = a - b
 void diff(double* __restrict w, const double* __restrict a, const double* __restrict b, i64 n,
           int threads) {
-  elementwise(n, threads, [&](i64 lo, i64 hi) {
+  elementwise(n, threads, [w, a, b](i64 lo, i64 hi) {
 #pragma omp simd
     for (i64 i = lo; i < hi; ++i) w[i] = a[i] - b[i];
   });

@@ -1,0 +1,612 @@
+"""L-BFGS wall time and solver overhead: ``fusedopt.minimize`` against scipy's L-BFGS-B.
+
+Usage::
+
+    python bench/bench_lbfgs.py [--rounds N | --quick] [--json PATH]
+                                [--configs blas1,defaults,single] [--settle SECONDS]
+
+Problems (every one returns ``(f, g)``; both solvers are handed the *same* function
+object, a timing wrapper around it):
+
+* ``extended`` -- the extended Rosenbrock function (Moré, Garbow & Hillstrom problem 21),
+  separable in pairs, ``Σ 100(x_{2i} − x_{2i−1}²)² + (1 − x_{2i−1})²``, vectorised NumPy,
+  from ``(−1.2, 1, −1.2, 1, ...)``, at n = 1 000, 10 000, 100 000 and 1 000 000 (not with
+  ``--quick``). About 40 iterations at any n: it measures the per-iteration vector work
+  (two-loop recursion, line search bookkeeping) at large n. It calls no BLAS (no
+  ``np.dot``), so its cost does not depend on the BLAS thread count.
+* ``chained`` -- ``scipy.optimize.rosen`` / ``rosen_der`` (the chained Rosenbrock) at
+  n = 100 and 1 000 from the same start: ~500 and ~5 000 iterations of a cheap objective,
+  so it measures the fixed per-iteration cost of each solver (Python <-> solver crossings,
+  argument checking, allocations, scipy's ``ScalarFunction`` wrapper).
+* ``logistic`` -- L2-regularised logistic regression, ``mean(log(1 + exp(−y·Xw))) + λ‖w‖²``
+  (λ = 1e-4, the project's L2 convention R = λ·Σw²) on seeded synthetic data,
+  X ~ N(0, 1) of 20 000 × 200, y = sign(X w* + ε). The objective (two dense
+  mat-vecs) dominates: both solvers should tie.
+
+Solvers: ``fusedopt.minimize(fun, x0, jac=True)`` with default options, and
+``scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B")`` with default options
+except ``maxiter = maxfun = 15000`` (fusedopt's ``max_iter`` / ``max_fev``). Both keep
+10 curvature pairs, stop on gtol 1e-5 (infinity norm of the gradient) or ftol 2.2e-9.
+
+Methodology (shared/docs/conventions.md, "Benchmark methodology"):
+
+* Configurations. Each runs in a subprocess of this script (``--_worker``), because
+  thread counts must be fixed by environment variables before NumPy / SciPy / OpenMP
+  load; the worker prints its results as JSON, and configurations run one after the
+  other, never concurrently. The default run has two:
+
+  - ``blas1``: ``OPENBLAS_NUM_THREADS=1`` (``OMP_NUM_THREADS`` removed). NumPy's and
+    SciPy's OpenBLAS are single-threaded; fusedopt's OpenMP kernels are *not* affected
+    and use up to ``fusedopt.info()["num_threads"]`` threads from n ≈ 65 000 up.
+  - ``defaults``: both variables removed: every library picks its own thread count.
+
+  ``--configs single`` (or ``blas1,defaults,single``) adds ``single``:
+  ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1``, everything single-threaded, the
+  like-for-like comparison of the two solvers' code.
+* Rounds. For each problem the two solvers are interleaved, fusedopt, scipy, fusedopt,
+  scipy, ..., and the table shows the median over rounds (``--rounds``, default 5;
+  ``--quick``: 3). A sample is one complete solve from x0 (a fresh copy, made outside the
+  timer), timed with ``time.perf_counter`` with the garbage collector off. Solves shorter
+  than ~20 ms are repeated k times per round (the same k for both solvers, from a warm-up
+  solve) and the sample is their mean.
+* Settling. Before every sample the worker sleeps ``--settle`` seconds (0.2; outside the
+  timer): SciPy's OpenBLAS worker threads keep spinning for ~0.1 s after its last BLAS
+  call, and on this 2-CPU machine they would take a CPU from whichever solver runs next
+  (measured: fusedopt right after scipy at n = 100 000 with default threads ran ~1.7x
+  slower). With the pause each solver starts with the other library's threads idle.
+* Warm-up. Before the rounds each solver does one untimed solve of the problem, except
+  at n = 1 000 000 (a 160 MB history: every solve is cold, so the table is labelled
+  cold there and warm elsewhere as far as the sizes allow).
+* Objective time. The wrapper adds up ``perf_counter`` time spent inside the objective;
+  ``overhead µs/iter = (total − objective time) / nit`` is everything the solver does
+  besides evaluating f and g: its own vector work, line search, and the Python <-> solver
+  crossings (for fusedopt: taking the GIL, allocating a fresh x, copying the gradient;
+  for scipy: its ``MemoizeJac`` / ``ScalarFunction`` wrappers and Fortran/C calls).
+  The wrapper's own cost (a Python call and two clock reads, well under 1 µs per
+  evaluation) counts as overhead, the same for both.
+* Results (nit, nfev, final f, success) are those of the last round; the solvers are
+  deterministic, and a row is flagged if they changed between rounds.
+* Noise. The CPU time used by other processes during each problem's block (``/proc/stat``
+  minus this process) is shown as "bg CPU"; rows above 10% are flagged: on this 2-CPU
+  machine a busy neighbour stalls multi-threaded kernels for whole scheduler slices.
+
+Targets (PASS/FAIL, per configuration): extended Rosenbrock n = 100 000: fusedopt total
+wall time ≥ 2× faster than scipy; chained Rosenbrock n = 1 000: fusedopt overhead
+≤ 10 µs per iteration (scipy's is reported alongside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy
+from scipy.optimize import minimize, rosen, rosen_der
+from scipy.special import expit
+
+import fusedopt as fo
+
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+FO, SCIPY = "fusedopt", "scipy"
+SOLVERS = (FO, SCIPY)
+SCIPY_OPTIONS = {"maxiter": 15000, "maxfun": 15000}
+MIN_SAMPLE_SECONDS = 0.02  # solves shorter than this are repeated within a round
+MAX_REPEATS = 20
+DRAM_N = 1_000_000  # no warm-up solve at this size: the table is cold there
+BG_FLAG = 0.10
+
+LOGISTIC_SHAPE = (20_000, 200)
+LOGISTIC_LAMBDA = 1e-4
+LOGISTIC_SEED = 20240611
+
+TARGET_EXT_N, TARGET_EXT_SPEEDUP = 100_000, 2.0
+TARGET_CHAINED_N, TARGET_OVERHEAD_US = 1_000, 10.0
+
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+# name -> environment variables (None: removed). "single" is not in the default run.
+CONFIGS: dict[str, dict[str, str | None]] = {
+    "blas1": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": None},
+    "defaults": {"OPENBLAS_NUM_THREADS": None, "OMP_NUM_THREADS": None},
+    "single": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+}
+DEFAULT_CONFIGS = ("blas1", "defaults")
+SETTLE_SECONDS = 0.2  # > OpenBLAS's idle spin (2^28 cycles, ~0.1 s at 2.6 GHz)
+
+
+# ----------------------------------------------------------------------------- problems
+
+
+def extended_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """MGH 21: Σ 100(x_{2i} − x_{2i−1}²)² + (1 − x_{2i−1})² and its gradient (n even)."""
+    odd, even = x[0::2], x[1::2]  # x_{2i-1}, x_{2i} in 1-based indexing
+    t = even - odd * odd
+    u = 1.0 - odd
+    f = float(np.sum(100.0 * (t * t) + u * u))  # no BLAS: same cost at any BLAS thread count
+    g = np.empty_like(x)
+    g[0::2] = -400.0 * odd * t - 2.0 * u
+    g[1::2] = 200.0 * t
+    return f, g
+
+
+def chained_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """scipy.optimize.rosen and rosen_der: Σ 100(x_{i+1} − x_i²)² + (1 − x_i)²."""
+    return float(rosen(x)), rosen_der(x)
+
+
+def make_logistic(n_samples: int, n_features: int, lam: float, seed: int) -> Objective:
+    """L2-regularised logistic loss on seeded synthetic data, labels in {−1, +1}."""
+    rng = np.random.default_rng(seed)
+    features = rng.standard_normal((n_samples, n_features))
+    w_true = rng.standard_normal(n_features)
+    labels = np.where(features @ w_true + rng.standard_normal(n_samples) > 0, 1.0, -1.0)
+
+    def logistic(w: np.ndarray) -> tuple[float, np.ndarray]:
+        margin = labels * (features @ w)
+        f = float(np.logaddexp(0.0, -margin).mean()) + lam * float(w @ w)
+        residual = -labels * expit(-margin) / n_samples
+        return f, features.T @ residual + 2.0 * lam * w
+
+    return logistic
+
+
+def rosenbrock_start(n: int) -> np.ndarray:
+    return np.tile([-1.2, 1.0], n // 2)
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    n: int
+    make: Callable[[], tuple[Objective, np.ndarray]]  # (objective, x0)
+
+
+def problems(quick: bool) -> list[Problem]:
+    ext_sizes = [1_000, 10_000, 100_000] + ([] if quick else [DRAM_N])
+    out = [
+        Problem("extended", n, lambda n=n: (extended_rosenbrock, rosenbrock_start(n)))
+        for n in ext_sizes
+    ]
+    out += [
+        Problem("chained", n, lambda n=n: (chained_rosenbrock, rosenbrock_start(n)))
+        for n in (100, 1_000)
+    ]
+    out.append(
+        Problem(
+            "logistic",
+            LOGISTIC_SHAPE[1],
+            lambda: (
+                make_logistic(*LOGISTIC_SHAPE, LOGISTIC_LAMBDA, LOGISTIC_SEED),
+                np.zeros(LOGISTIC_SHAPE[1]),
+            ),
+        )
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+class TimedObjective:
+    """Wraps the objective; adds up the time spent inside it and counts the calls."""
+
+    def __init__(self, fun: Objective) -> None:
+        self.fun = fun
+        self.seconds = 0.0
+        self.calls = 0
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        t0 = time.perf_counter()
+        out = self.fun(x)
+        self.seconds += time.perf_counter() - t0
+        self.calls += 1
+        return out
+
+
+class CpuMeter:
+    """CPU seconds used by other processes while the meter runs (Linux only)."""
+
+    def __init__(self) -> None:
+        self.start = (self._machine_busy(), self._own(), time.perf_counter())
+
+    @staticmethod
+    def _machine_busy() -> float | None:
+        try:
+            with open("/proc/stat") as f:
+                ticks = [int(x) for x in f.readline().split()[1:9]]
+        except OSError:
+            return None
+        busy = sum(ticks) - ticks[3] - ticks[4]  # minus idle, iowait
+        return busy / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        t = os.times()
+        return t.user + t.system
+
+    def background(self) -> float | None:
+        """Other processes' CPU use as a fraction of all CPUs' time since start."""
+        busy0, own0, wall0 = self.start
+        busy1, own1, wall1 = self._machine_busy(), self._own(), time.perf_counter()
+        if busy0 is None or busy1 is None:
+            return None
+        cpus = os.cpu_count() or 1
+        return max(0.0, (busy1 - busy0) - (own1 - own0)) / ((wall1 - wall0) * cpus)
+
+
+@dataclass
+class Outcome:
+    """One solve: what the solver returned."""
+
+    nit: int
+    nfev: int
+    fun: float
+    success: bool
+    message: str
+
+
+@dataclass
+class SolverStats:
+    """One solver on one problem: per-round samples and the last round's outcome."""
+
+    total_s: list[float] = field(default_factory=list)
+    objective_s: list[float] = field(default_factory=list)
+    calls: list[float] = field(default_factory=list)  # objective calls per solve
+    outcome: Outcome | None = None
+    consistent: bool = True  # nit/nfev/f identical in every round
+
+    def median_total(self) -> float:
+        return statistics.median(self.total_s)
+
+    def median_objective(self) -> float:
+        return statistics.median(self.objective_s)
+
+    def overhead_us_per_iter(self) -> float | None:
+        """Median over rounds of (total − objective time) / nit, in µs."""
+        if self.outcome is None or self.outcome.nit == 0:
+            return None
+        per_round = [(t - o) / self.outcome.nit for t, o in zip(self.total_s, self.objective_s)]
+        return statistics.median(per_round) * 1e6
+
+
+def solve(solver: str, fun: TimedObjective, x0: np.ndarray) -> Outcome:
+    if solver == FO:
+        r = fo.minimize(fun, x0, jac=True)
+    else:
+        r = minimize(fun, x0, jac=True, method="L-BFGS-B", options=SCIPY_OPTIONS)
+    return Outcome(int(r.nit), int(r.nfev), float(r.fun), bool(r.success), str(r.message))
+
+
+def timed_solves(
+    solver: str, fun: TimedObjective, x0: np.ndarray, k: int
+) -> tuple[float, float, float, Outcome]:
+    """Mean wall time, objective time and objective calls of k solves; the last outcome."""
+    starts = [x0.copy() for _ in range(k)]
+    fun.reset()
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        for x in starts:
+            outcome = solve(solver, fun, x)
+        total = time.perf_counter() - t0
+    finally:
+        gc.enable()
+    return total / k, fun.seconds / k, fun.calls / k, outcome
+
+
+def bench_problem(problem: Problem, rounds: int, settle: float) -> dict[str, Any]:
+    objective, x0 = problem.make()
+    fun = TimedObjective(objective)  # the same object for both solvers
+    meter = CpuMeter()
+    warm = problem.n < DRAM_N
+    k = 1
+    if warm:
+        longest = 0.0
+        for solver in SOLVERS:
+            time.sleep(settle)
+            t, _, _, _ = timed_solves(solver, fun, x0, 1)
+            longest = max(longest, t)
+        k = max(1, min(MAX_REPEATS, math.ceil(MIN_SAMPLE_SECONDS / max(longest, 1e-9))))
+    stats = {solver: SolverStats() for solver in SOLVERS}
+    for _ in range(rounds):
+        for solver in SOLVERS:
+            time.sleep(settle)
+            total, obj, calls, outcome = timed_solves(solver, fun, x0, k)
+            s = stats[solver]
+            s.total_s.append(total)
+            s.objective_s.append(obj)
+            s.calls.append(calls)
+            if s.outcome is not None and (
+                (s.outcome.nit, s.outcome.nfev, s.outcome.fun)
+                != (outcome.nit, outcome.nfev, outcome.fun)
+            ):
+                s.consistent = False
+            s.outcome = outcome
+    return {
+        "problem": problem.name,
+        "n": problem.n,
+        "warm": warm,
+        "repeats": k,
+        "bg_cpu": meter.background(),
+        "solvers": {
+            name: {
+                **asdict(s),
+                "median_total_s": s.median_total(),
+                "median_objective_s": s.median_objective(),
+                "overhead_us_per_iter": s.overhead_us_per_iter(),
+            }
+            for name, s in stats.items()
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- worker
+
+
+def thread_pools() -> list[dict[str, Any]]:
+    """What threadpoolctl sees (BLAS and OpenMP pools), if it is installed."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [
+        {
+            "api": p.get("internal_api"),
+            "threads": p.get("num_threads"),
+            "lib": os.path.basename(str(p.get("filepath", ""))),
+        }
+        for p in threadpool_info()
+    ]
+
+
+def worker(rounds: int, quick: bool, settle: float) -> dict[str, Any]:
+    results = []
+    for problem in problems(quick):
+        results.append(bench_problem(problem, rounds, settle))
+        print(f"    done: {problem.name} n={problem.n}", file=sys.stderr, flush=True)
+    return {
+        "env": {var: os.environ.get(var) for var in THREAD_VARS},
+        "fo_info": fo.info(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "thread_pools": thread_pools(),
+        "results": results,
+    }
+
+
+def run_config(name: str, rounds: int, quick: bool, settle: float) -> dict[str, Any]:
+    env = dict(os.environ)
+    for var, value in CONFIGS[name].items():
+        if value is None:
+            env.pop(var, None)
+        else:
+            env[var] = value
+    cmd = [sys.executable, os.path.abspath(__file__), "--_worker", "--rounds", str(rounds)]
+    cmd += ["--settle", str(settle)]
+    if quick:
+        cmd.append("--quick")
+    print(f"  configuration {name!r} ...", file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def fmt_ms(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.1f}" if ms < 1000 else f"{ms:.0f}"
+
+
+def fmt_opt(x: float | None, spec: str) -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = [
+        "problem",
+        "n",
+        "solver",
+        "time ms",
+        "speedup (scipy/fo)",
+        "nit",
+        "nfev",
+        "final f",
+        "success",
+        "overhead µs/iter",
+        "objective ms",
+        "bg CPU",
+    ]
+    align = ["---", "---:", "---", *["---:"] * 5, "---", *["---:"] * 3]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
+    for r in results:
+        fo_s, sp_s = r["solvers"][FO], r["solvers"][SCIPY]
+        speedup = sp_s["median_total_s"] / fo_s["median_total_s"]
+        bg = r["bg_cpu"]
+        bg_text = fmt_opt(None if bg is None else 100 * bg, ".0f") + ("%" if bg is not None else "")
+        if bg is not None and bg > BG_FLAG:
+            bg_text += " (noisy)"
+        label = r["problem"] + ("" if r["warm"] else " (cold)")
+        for name in SOLVERS:
+            s = r["solvers"][name]
+            o = s["outcome"]
+            nit = str(o["nit"]) + ("" if s["consistent"] else "*")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        label,
+                        f"{r['n']:,}",
+                        name,
+                        fmt_ms(s["median_total_s"]),
+                        f"{speedup:.2f}x" if name == FO else "",
+                        nit,
+                        str(o["nfev"]),
+                        f"{o['fun']:.3e}",
+                        "yes" if o["success"] else "NO",
+                        fmt_opt(s["overhead_us_per_iter"], ".1f"),
+                        fmt_ms(s["median_objective_s"]),
+                        bg_text,
+                    ]
+                )
+                + " |"
+            )
+    return "\n".join(lines)
+
+
+def find(results: list[dict[str, Any]], problem: str, n: int) -> dict[str, Any] | None:
+    return next((r for r in results if r["problem"] == problem and r["n"] == n), None)
+
+
+def verdicts(results: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    lines: list[str] = []
+    ok = True
+    ext = find(results, "extended", TARGET_EXT_N)
+    if ext is not None:
+        fo_s, sp_s = ext["solvers"][FO], ext["solvers"][SCIPY]
+        speedup = sp_s["median_total_s"] / fo_s["median_total_s"]
+        paired = sorted(s / f for s, f in zip(sp_s["total_s"], fo_s["total_s"]))
+        passed = speedup >= TARGET_EXT_SPEEDUP
+        ok &= passed
+        lines.append(
+            f"- {'PASS' if passed else 'FAIL'}: extended Rosenbrock n={TARGET_EXT_N:,}: "
+            f"fusedopt {speedup:.2f}x faster than scipy (target >= {TARGET_EXT_SPEEDUP:g}x; "
+            f"per-round ratios {paired[0]:.2f}-{paired[-1]:.2f}x)"
+        )
+    ch = find(results, "chained", TARGET_CHAINED_N)
+    if ch is not None:
+        fo_us = ch["solvers"][FO]["overhead_us_per_iter"]
+        sp_us = ch["solvers"][SCIPY]["overhead_us_per_iter"]
+        passed = fo_us is not None and fo_us <= TARGET_OVERHEAD_US
+        ok &= passed
+        lines.append(
+            f"- {'PASS' if passed else 'FAIL'}: chained Rosenbrock n={TARGET_CHAINED_N:,}: "
+            f"fusedopt overhead {fmt_opt(fo_us, '.1f')} µs/iter "
+            f"(target <= {TARGET_OVERHEAD_US:g}); scipy {fmt_opt(sp_us, '.1f')} µs/iter"
+        )
+    return lines, ok
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def report(command: str, rounds: int, settle: float, configs: dict[str, dict[str, Any]]) -> str:
+    first = next(iter(configs.values()))
+    out = [
+        f"command: {command}",
+        f"scipy {first['scipy']}, numpy {first['numpy']}, python {platform.python_version()}; "
+        f"cpu: {cpu_model()}, {os.cpu_count()} logical CPUs; rounds: {rounds}; "
+        f"settle: {settle:g} s",
+    ]
+    for name, c in configs.items():
+        env = " ".join(f"{k}={'(unset)' if v is None else v}" for k, v in c["env"].items())
+        out.append(f"[{name}] env: {env}")
+        out.append(f"[{name}] fusedopt.info(): {c['fo_info']}")
+        if c["thread_pools"]:
+            pools = ", ".join(f"{p['lib']} ({p['api']}): {p['threads']}" for p in c["thread_pools"])
+            out.append(f"[{name}] threadpoolctl: {pools}")
+    all_ok = True
+    summary: list[str] = []
+    for name, c in configs.items():
+        out += ["", f"### {name}", "", table(c["results"]), ""]
+        lines, ok = verdicts(c["results"])
+        all_ok &= ok
+        out += lines
+        summary += [f"[{name}] {line[2:]}" for line in lines]
+    out += [
+        "",
+        "time ms, objective ms: medians over rounds of one complete solve (warm unless "
+        "marked cold); overhead µs/iter = median over rounds of (time − objective time) / nit; "
+        "speedup = median scipy time / median fusedopt time; * = nit/nfev/f changed "
+        "between rounds.",
+        "",
+        "Summary:",
+        *summary,
+        f"overall: {'PASS' if all_ok else 'FAIL'}",
+    ]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (5; --quick 3)")
+    ap.add_argument(
+        "--quick", action="store_true", help="3 rounds, no n = 1 000 000 extended Rosenbrock"
+    )
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    ap.add_argument(
+        "--configs",
+        default=",".join(DEFAULT_CONFIGS),
+        help=f"comma-separated, from {','.join(CONFIGS)} (default {','.join(DEFAULT_CONFIGS)})",
+    )
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE_SECONDS,
+        help=f"seconds of idle before every sample ({SETTLE_SECONDS})",
+    )
+    ap.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 5
+    if args.rounds < 1 or args.settle < 0:
+        ap.error("--rounds must be >= 1 and --settle >= 0")
+    args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = set(args.configs) - set(CONFIGS)
+    if unknown or not args.configs:
+        ap.error(f"unknown configurations {sorted(unknown)}; choose from {list(CONFIGS)}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args._worker:
+        print(json.dumps(worker(args.rounds, args.quick, args.settle)))
+        return 0
+    command = shlex.join([os.path.basename(sys.executable), *sys.argv])
+    t0 = time.perf_counter()
+    configs = {
+        name: run_config(name, args.rounds, args.quick, args.settle) for name in args.configs
+    }
+    print(f"  total {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    text = report(command, args.rounds, args.settle, configs)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            meta = {"command": command, "rounds": args.rounds, "settle": args.settle}
+            json.dump({**meta, "configs": configs}, f, indent=1)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
