@@ -69,6 +69,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _common import CpuMeter  # bench/ is on sys.path when run as a script
 
 import fusedopt as fo
 
@@ -252,35 +253,6 @@ def roofline_peer(opt: str, numel: int) -> Peer:
 
 
 # ------------------------------------------------------------------ timing
-class CpuMeter:
-    """CPU seconds used by other processes while the meter runs (Linux only)."""
-
-    def __init__(self) -> None:
-        self.start = (self._machine_busy(), self._own(), time.perf_counter())
-
-    @staticmethod
-    def _machine_busy() -> float | None:
-        try:
-            with open("/proc/stat") as f:
-                ticks = [int(x) for x in f.readline().split()[1:9]]
-        except OSError:
-            return None
-        busy = sum(ticks) - ticks[3] - ticks[4]  # minus idle, iowait
-        return busy / os.sysconf("SC_CLK_TCK")
-
-    @staticmethod
-    def _own() -> float:
-        t = os.times()
-        return t.user + t.system
-
-    def background(self) -> float | None:
-        """Other processes' CPU use as a fraction of all CPUs' time since start."""
-        busy0, own0, wall0 = self.start
-        busy1, own1, wall1 = self._machine_busy(), self._own(), time.perf_counter()
-        if busy0 is None or busy1 is None:
-            return None
-        cpus = os.cpu_count() or 1
-        return max(0.0, (busy1 - busy0) - (own1 - own0)) / ((wall1 - wall0) * cpus)
 
 
 def run_rounds(peers: dict[str, StepFn], rounds: int, k: int) -> dict[str, list[float]]:

@@ -46,3 +46,24 @@ def name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
 def dtype(request: pytest.FixtureRequest) -> np.dtype:
     return np.dtype(request.param)
+
+
+# ------------------------------------------------------------ bit-exact snapshots
+def frozen(value: Any) -> Any:
+    """A comparable, bit-exact copy of ``value`` (NaN equals NaN)."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    return (type(value).__name__, repr(value))
+
+
+def snapshot(opt: Any, *arrays: np.ndarray) -> dict[str, Any]:
+    params = [p for group in opt.param_groups for p in group["params"]]
+    return {
+        "params": [(id(p), p.__array_interface__["data"][0], frozen(p)) for p in params],
+        "state": {i: {k: frozen(v) for k, v in e.items()} for i, e in opt.state.items()},
+        "groups": [
+            {k: [id(p) for p in v] if k == "params" else frozen(v) for k, v in group.items()}
+            for group in opt.param_groups
+        ],
+        "arrays": [frozen(a) for a in arrays],
+    }

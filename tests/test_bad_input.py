@@ -21,7 +21,7 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
-from .conftest import NAMES
+from .conftest import NAMES, frozen, snapshot
 
 ADAMS = ("Adam", "AdamW")
 SHAPES = ((3, 4), (5,), (2, 3))
@@ -55,26 +55,6 @@ def train(impl: Any, name: str, dtype: Any) -> tuple[Any, list[np.ndarray]]:
         opt.step(make_grads(params, seed))
     assert sorted(opt.state) == [0, 1, 2]
     return opt, params
-
-
-def frozen(value: Any) -> Any:
-    """A comparable, bit-exact copy of ``value`` (NaN equals NaN)."""
-    if isinstance(value, np.ndarray):
-        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
-    return (type(value).__name__, repr(value))
-
-
-def snapshot(opt: Any, *arrays: np.ndarray) -> dict[str, Any]:
-    params = [p for group in opt.param_groups for p in group["params"]]
-    return {
-        "params": [(id(p), p.__array_interface__["data"][0], frozen(p)) for p in params],
-        "state": {i: {k: frozen(v) for k, v in e.items()} for i, e in opt.state.items()},
-        "groups": [
-            {k: [id(p) for p in v] if k == "params" else frozen(v) for k, v in group.items()}
-            for group in opt.param_groups
-        ],
-        "arrays": [frozen(a) for a in arrays],
-    }
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
-from .conftest import IMPLS, NAMES
+from .conftest import IMPLS, NAMES, frozen, snapshot
 
 SHAPES = ((3, 4), (5,), (2, 3))
 # Hyperparameters under which every algorithm keeps every state buffer it has.
@@ -98,29 +98,10 @@ def grouped(params: list[np.ndarray], name: str | None = None) -> list[dict[str,
     return [{"params": params[:2], **overrides[0]}, {"params": params[2:], **overrides[1]}]
 
 
-def frozen(value: Any) -> Any:
-    """A comparable, bit-exact copy of ``value`` (NaN equals NaN)."""
-    if isinstance(value, np.ndarray):
-        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
-    return (type(value).__name__, repr(value))
-
-
 def frozen_state_dict(sd: dict[str, Any]) -> Any:
     return {
         "state": {i: {k: frozen(v) for k, v in e.items()} for i, e in sd["state"].items()},
         "param_groups": [{k: frozen(v) for k, v in g.items()} for g in sd["param_groups"]],
-    }
-
-
-def snapshot(opt: Any) -> dict[str, Any]:
-    params = [p for group in opt.param_groups for p in group["params"]]
-    return {
-        "params": [(id(p), p.__array_interface__["data"][0], frozen(p)) for p in params],
-        "state": {i: {k: frozen(v) for k, v in e.items()} for i, e in opt.state.items()},
-        "groups": [
-            {k: [id(p) for p in v] if k == "params" else frozen(v) for k, v in group.items()}
-            for group in opt.param_groups
-        ],
     }
 
 
