@@ -5,6 +5,7 @@
 // tensors would cost more than the update of small tensors.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <atomic>
 #include <cstring>
@@ -176,17 +177,72 @@ class Core {
       pointers[i] = begin;
       held.push_back(std::move(g));
     }
-    switch (algo_) {
-      case Algo::sgd:
-        run(sgd_step, parse_sgd(hypers), pointers);
-        break;
-      case Algo::rmsprop:
-        run(rmsprop_step, parse_rmsprop(hypers), pointers);
-        break;
-      case Algo::adam:
-        run(adam_step, parse_adam(hypers), pointers);
-        break;
+    step_with(hypers, pointers);
+  }
+
+  // ---- The torch adapter's path (fusedopt/torch.py): tensors are passed as
+  // data pointers that Python has validated (dtype, size, contiguity, CPU);
+  // state lives in torch tensors bound as external buffers.
+  void add_params_raw(const std::vector<std::uintptr_t>& data, const std::vector<std::int64_t>& sizes,
+                      const std::vector<std::string>& dtypes, int group) {
+    Busy busy(busy_);
+    for (std::size_t k = 0; k < data.size(); ++k) {
+      const DType dtype = dtypes[k] == "float32" ? DType::f32 : DType::f64;
+      const auto* begin = reinterpret_cast<const char*>(data[k]);
+      if (table_.overlaps(begin, begin + sizes[k] * static_cast<std::int64_t>(dtype_size(dtype))))
+        throw py::value_error("a parameter shares memory with another parameter or a state buffer");
     }
+    for (std::size_t k = 0; k < data.size(); ++k) {
+      table_.add(reinterpret_cast<void*>(data[k]), sizes[k],
+                 dtypes[k] == "float32" ? DType::f32 : DType::f64, group);
+      params_.emplace_back();
+      shapes_.emplace_back();
+    }
+  }
+
+  void bind_state_raw(std::int64_t i, const std::string& name, std::uintptr_t data, bool live) {
+    Busy busy(busy_);
+    check_index(i);
+    table_.bind_external_state(i, state_index(name), reinterpret_cast<void*>(data), live);
+  }
+
+  void bind_step_raw(std::int64_t i, std::uintptr_t mirror, std::int64_t step) {
+    Busy busy(busy_);
+    check_index(i);
+    table_.bind_step_mirror(i, reinterpret_cast<float*>(mirror));
+    table_.set_step(i, step);
+  }
+
+  // Forget parameter i's state (torch's load_state_dict without an entry for it).
+  void reset_raw(std::int64_t i) {
+    Busy busy(busy_);
+    check_index(i);
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k) table_.drop_state(i, k);
+    table_.set_step(i, 0);
+  }
+
+  void step_raw(const std::vector<std::uintptr_t>& param_data, const py::list& grads,
+                const py::list& hypers) {
+    Busy busy(busy_);
+    const std::int64_t n = table_.count();
+    if (static_cast<std::int64_t>(param_data.size()) != n || static_cast<std::int64_t>(grads.size()) != n)
+      throw py::value_error("internal: one pointer per parameter expected");
+    std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
+    for (std::int64_t i = 0; i < n; ++i) {
+      py::handle g = grads[static_cast<std::size_t>(i)];
+      if (g.is_none()) continue;
+      if (reinterpret_cast<void*>(param_data[i]) != table_.data(i))
+        throw py::value_error("params[" + std::to_string(i) +
+                              "]'s data was replaced since the optimizer was built (p.data = ...); "
+                              "fusedopt never updates memory the parameter no longer uses");
+      const auto* begin = reinterpret_cast<const char*>(g.cast<std::uintptr_t>());
+      const auto bytes = static_cast<std::size_t>(table_.size(i)) * dtype_size(table_.dtype(i));
+      if (table_.overlaps(begin, begin + bytes))
+        throw py::value_error("grads[" + std::to_string(i) +
+                              "] shares memory with a parameter or an optimizer state");
+      pointers[i] = begin;
+    }
+    step_with(hypers, pointers);
   }
 
   // Parameter i's live state: name -> array viewing the C++ buffer.
@@ -267,6 +323,26 @@ class Core {
       throw py::index_error("parameter index " + std::to_string(i) + " out of range");
   }
 
+  void step_with(const py::list& hypers, const std::vector<const void*>& pointers) {
+    switch (algo_) {
+      case Algo::sgd:
+        run(sgd_step, parse_sgd(hypers), pointers);
+        break;
+      case Algo::rmsprop:
+        run(rmsprop_step, parse_rmsprop(hypers), pointers);
+        break;
+      case Algo::adam:
+        run(adam_step, parse_adam(hypers), pointers);
+        break;
+    }
+  }
+
+  int state_index(const std::string& name) const {
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k)
+      if (names_[k] == name) return k;
+    throw py::value_error("unknown state '" + name + "'");
+  }
+
   template <class Hyper>
   void run(void (*step)(ParamTable&, const Hyper*, const void* const*),
            const std::vector<Hyper>& hypers, const std::vector<const void*>& pointers) {
@@ -298,7 +374,16 @@ void register_optim(py::module_& m) {
           "state", [](py::object self, std::int64_t i) { return self.cast<Core&>().state(self, i); },
           py::arg("index"))
       .def("get_step", &Core::get_step, py::arg("index"))
-      .def("set_state", &Core::set_state, py::arg("index"), py::arg("step"), py::arg("arrays"));
+      .def("set_state", &Core::set_state, py::arg("index"), py::arg("step"), py::arg("arrays"))
+      .def("add_params_raw", &Core::add_params_raw, py::arg("data"), py::arg("sizes"),
+           py::arg("dtypes"), py::arg("group"))
+      .def("bind_state_raw", &Core::bind_state_raw, py::arg("index"), py::arg("name"),
+           py::arg("data"), py::arg("live"))
+      .def("bind_step_raw", &Core::bind_step_raw, py::arg("index"), py::arg("mirror"),
+           py::arg("step"))
+      .def("reset_raw", &Core::reset_raw, py::arg("index"))
+      .def("step_raw", &Core::step_raw, py::arg("param_data"), py::arg("grads"),
+           py::arg("hypers"));
 }
 
 }  // namespace fusedopt::bindings

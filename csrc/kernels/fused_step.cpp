@@ -78,6 +78,7 @@ void finish(ParamTable& table, const LaunchBuilder<Coeffs>& builder) {
   for (std::size_t s = 0; s < builder.params.size(); ++s) {
     const std::int64_t i = builder.params[s];
     table.set_step(i, table.step(i) + 1);
+    if (float* mirror = table.step_mirror(i)) *mirror = static_cast<float>(table.step(i));
     for (int k = 0; k < kMaxStates; ++k)
       if (builder.segments[s].state[k]) table.set_live(i, k, true);
   }

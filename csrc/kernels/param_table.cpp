@@ -26,6 +26,11 @@ std::int64_t ParamTable::add(void* data, std::int64_t size, DType dtype, int gro
 
 void* ParamTable::ensure_state(std::int64_t i, int k) {
   Param& param = params_[i];
+  if (param.external[k]) {
+    if (!param.live[k])
+      std::memset(param.external[k], 0, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
+    return param.external[k];
+  }
   if (!param.state[k]) {
     const std::size_t bytes = static_cast<std::size_t>(param.size) * dtype_size(param.dtype);
     const std::size_t padded = std::max(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
@@ -44,8 +49,23 @@ void* ParamTable::ensure_state(std::int64_t i, int k) {
 void ParamTable::drop_state(std::int64_t i, int k) noexcept {
   // Python may still hold views of the buffer: zero it, never free it.
   Param& param = params_[i];
-  if (param.state[k]) std::memset(param.state[k].get(), 0, param.size * dtype_size(param.dtype));
+  if (void* buffer = state(i, k)) std::memset(buffer, 0, param.size * dtype_size(param.dtype));
   param.live[k] = false;
+}
+
+void ParamTable::bind_external_state(std::int64_t i, int k, void* data, bool live) {
+  Param& param = params_[i];
+  if (param.external[k]) remove_interval(param.external[k]);
+  param.external[k] = data;
+  add_interval(data, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
+  param.live[k] = live;
+}
+
+void ParamTable::remove_interval(const void* data) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  intervals_.erase(std::remove_if(intervals_.begin(), intervals_.end(),
+                                  [begin](const Interval& v) { return v.begin == begin; }),
+                   intervals_.end());
 }
 
 void ParamTable::add_interval(const void* data, std::size_t bytes) {

@@ -34,12 +34,23 @@ class ParamTable {
   // A buffer is "live" once a step has written it or a state was loaded into it.
   bool live(std::int64_t i, int k) const noexcept { return params_[i].live[k]; }
   void set_live(std::int64_t i, int k, bool live) noexcept { params_[i].live[k] = live; }
-  void* state(std::int64_t i, int k) const noexcept { return params_[i].state[k].get(); }
+  void* state(std::int64_t i, int k) const noexcept {
+    const Param& p = params_[i];
+    return p.external[k] ? p.external[k] : p.state[k].get();
+  }
   // Buffer k of parameter i, allocated if needed; zeroed unless it is live.
   void* ensure_state(std::int64_t i, int k);
   // Zeroes buffer k of parameter i and marks it not live. The memory itself
   // lives as long as the table, since views of it may still exist.
   void drop_state(std::int64_t i, int k) noexcept;
+
+  // Uses caller-owned memory (e.g. a torch tensor's) as buffer k of parameter
+  // i from now on; `live` says whether it already holds state. The caller
+  // keeps it alive and must rebind before freeing it.
+  void bind_external_state(std::int64_t i, int k, void* data, bool live);
+  // A float32 the step count is copied to after every step (torch's 'step').
+  void bind_step_mirror(std::int64_t i, float* mirror) noexcept { params_[i].step_mirror = mirror; }
+  float* step_mirror(std::int64_t i) const noexcept { return params_[i].step_mirror; }
 
   // True when [begin, end) shares a byte with a parameter or a state buffer.
   bool overlaps(const void* begin, const void* end) const;
@@ -56,11 +67,14 @@ class ParamTable {
     std::int64_t step = 0;
     bool live[kMaxStates] = {false, false, false};
     std::unique_ptr<void, AlignedFree> state[kMaxStates];
+    void* external[kMaxStates] = {nullptr, nullptr, nullptr};
+    float* step_mirror = nullptr;
   };
   struct Interval {
     std::uintptr_t begin, end;
   };
   void add_interval(const void* data, std::size_t bytes);
+  void remove_interval(const void* data);
 
   std::vector<Param> params_;
   std::vector<Interval> intervals_;  // sorted by begin, non-overlapping

@@ -1,0 +1,396 @@
+"""Drop-in ``torch.optim`` optimizers that run fusedopt's fused C++ step.
+
+``fusedopt.torch.SGD``, ``RMSprop``, ``Adam`` and ``AdamW`` subclass
+``torch.optim.Optimizer`` with torch's constructor signatures, defaults,
+``param_groups``, ``state`` (torch tensors under torch's key names),
+``state_dict``/``load_state_dict``, ``zero_grad``, hooks and
+``step(closure=None)``; the update rules are torch's (see the NumPy optimizers
+``fusedopt.SGD`` etc. for the formulas). A step is one C++ call over every
+parameter of every group: the GIL is released and one OpenMP parallel region
+updates the CPU tensors' own memory, zero-copy. The state tensors are
+allocated by torch and updated in place by the kernels (so ``state_dict()``
+and torch's lr schedulers work unchanged); replace them only through
+``load_state_dict``.
+
+Supported: float32 and float64 CPU tensors, dense gradients. ``foreach`` and
+``fused`` are accepted and ignored (the step is always fused);
+``capturable=True`` and ``differentiable=True`` are errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, ClassVar
+
+import torch
+from torch.optim import Optimizer
+
+from . import _core
+from . import _validation as V
+
+__all__ = ["SGD", "Adam", "AdamW", "RMSprop"]
+
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
+_NO_REGULARIZER = (0.0, 0.0, False)
+
+
+def _check_tensor(p: Any, label: str) -> None:
+    if not isinstance(p, torch.Tensor):
+        raise TypeError(f"{label} must be a torch.Tensor, got {type(p).__name__}")
+    if p.device.type != "cpu":
+        raise ValueError(f"{label} is on {p.device}; fusedopt.torch updates CPU tensors only")
+    if p.layout is not torch.strided:
+        raise ValueError(f"{label} has layout {p.layout}; fusedopt.torch needs dense tensors")
+    if p.dtype not in _DTYPE_NAMES:
+        later = " (bfloat16/float16 support comes later)" if not p.is_complex() else ""
+        raise TypeError(f"{label} has dtype {p.dtype}; expected float32 or float64{later}")
+    if not p.is_contiguous():
+        raise ValueError(
+            f"{label} is not contiguous; fusedopt.torch updates parameters in place and "
+            "never a hidden copy"
+        )
+
+
+def _check_disjoint(tensors: list[torch.Tensor]) -> None:
+    spans = sorted(
+        (t.data_ptr(), t.data_ptr() + t.numel() * t.element_size(), k)
+        for k, t in enumerate(tensors)
+        if t.numel() > 0
+    )
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        if start < end:
+            raise ValueError(f"params[{second}] shares memory with params[{first}]")
+
+
+def _compat(foreach: Any, fused: Any, capturable: bool, differentiable: bool) -> None:
+    if capturable:
+        raise ValueError("capturable=True is for CUDA graphs; fusedopt.torch runs on the CPU")
+    if differentiable:
+        raise ValueError("differentiable=True is not supported by fusedopt.torch")
+    for name, value in (("foreach", foreach), ("fused", fused)):
+        if value not in (None, True, False):
+            raise ValueError(f"{name} must be None or a bool, got {value!r}")
+
+
+class _FusedTorchOptimizer(Optimizer):
+    """The shared machinery: C++ core, state binding, the per-step pointer pass."""
+
+    _algo: ClassVar[str]
+    _has_step: ClassVar[bool] = True
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self._core = _core.OptimizerCore(self._algo)
+        self._flat: list[torch.Tensor] = []
+        self._group_of: list[int] = []
+        self._bound: list[tuple[str, ...]] = []
+        super().__init__(params, defaults)
+
+    # ------------------------------------------------------------ algorithm hooks
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _pack(self, group: Mapping[str, Any]) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        """The state tensors a step with this group's options uses."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ torch.optim API
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        try:
+            self._check_group(group)
+            new = list(group["params"])
+            first = len(self._flat)
+            for k, p in enumerate(new):
+                _check_tensor(p, f"params[{first + k}]")
+            _check_disjoint(self._flat + new)
+            self._core.add_params_raw(
+                [p.data_ptr() for p in new],
+                [p.numel() for p in new],
+                [_DTYPE_NAMES[p.dtype] for p in new],
+                len(self.param_groups) - 1,
+            )
+        except Exception:
+            self.param_groups.pop()  # nothing changed
+            raise
+        self._flat.extend(new)
+        self._group_of.extend([len(self.param_groups) - 1] * len(new))
+        self._bound.extend([()] * len(new))
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One fused update of every parameter that has a gradient."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._check_group(group)
+        required = [self._required(group) for group in self.param_groups]
+        pointers: list[int] = []
+        grads: list[int | None] = []
+        keep: list[torch.Tensor] = []  # converted gradients, alive until the C++ call returns
+        for i, p in enumerate(self._flat):
+            pointers.append(p.data_ptr())
+            g = p.grad
+            if g is None:
+                grads.append(None)
+                continue
+            if (
+                g.dtype is not p.dtype
+                or g.shape != p.shape
+                or not g.is_contiguous()
+                or g.device.type != "cpu"
+                or g.layout is not torch.strided
+            ):
+                g = self._convert_grad(g, p, i)
+                keep.append(g)
+            if self._bound[i] != required[self._group_of[i]]:
+                self._bind(i, p, required[self._group_of[i]])
+            grads.append(g.data_ptr())
+        hypers = [self._pack(group) for group in self.param_groups]
+        self._core.step_raw(pointers, grads, hypers)
+        return loss
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for i, p in enumerate(self._flat):
+            self._core.reset_raw(i)
+            self._bound[i] = ()
+            if self.state.get(p):
+                self._bind(i, p, self._required(self.param_groups[self._group_of[i]]))
+
+    # ------------------------------------------------------------ internals
+    @staticmethod
+    def _convert_grad(g: torch.Tensor, p: torch.Tensor, i: int) -> torch.Tensor:
+        if g.layout is not torch.strided:
+            raise ValueError(f"params[{i}].grad is sparse; fusedopt.torch needs dense gradients")
+        if g.device.type != "cpu":
+            raise ValueError(f"params[{i}].grad is on {g.device}; expected the CPU")
+        if g.shape != p.shape:
+            raise ValueError(
+                f"params[{i}].grad has shape {tuple(g.shape)}, expected {tuple(p.shape)}"
+            )
+        if g.is_complex():
+            raise TypeError(f"params[{i}].grad is complex")
+        return g.to(dtype=p.dtype, memory_format=torch.contiguous_format).contiguous()
+
+    def _bind(self, i: int, p: torch.Tensor, names: tuple[str, ...]) -> None:
+        """Give parameter i torch state tensors for `names` and point the C++ core at them."""
+        state = self.state[p]
+        for name in names:
+            tensor = state.get(name)
+            live = tensor is not None
+            if not live or not tensor.is_contiguous() or tensor.dtype is not p.dtype:
+                tensor = (
+                    torch.zeros_like(p, memory_format=torch.contiguous_format)
+                    if tensor is None
+                    else tensor.to(dtype=p.dtype).contiguous()
+                )
+                state[name] = tensor
+            self._core.bind_state_raw(i, name, tensor.data_ptr(), live)
+        if self._has_step:
+            step = state.get("step")
+            count = 0 if step is None else int(float(step))
+            if not isinstance(step, torch.Tensor) or step.dtype is not torch.float32:
+                step = torch.tensor(float(count), dtype=torch.float32)
+                state["step"] = step
+            self._core.bind_step_raw(i, step.data_ptr(), count)
+        self._bound[i] = names
+
+
+class SGD(_FusedTorchOptimizer):
+    """torch.optim.SGD's interface and update, fused (see ``fusedopt.SGD``)."""
+
+    _algo = "sgd"
+    _has_step = False
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        _compat(foreach, fused, False, differentiable)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        V.nonneg(float(group["lr"]), "lr")
+        V.nonneg(group["momentum"], "momentum")
+        V.finite(group["dampening"], "dampening")
+        V.nonneg(group["weight_decay"], "weight_decay")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+
+    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (float(g["lr"]), float(g["momentum"]), float(g["dampening"]),
+                float(g["weight_decay"]), bool(g["nesterov"]), bool(g["maximize"]),
+                *_NO_REGULARIZER)  # fmt: skip
+
+    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+
+class RMSprop(_FusedTorchOptimizer):
+    """torch.optim.RMSprop's interface and update, fused (see ``fusedopt.RMSprop``)."""
+
+    _algo = "rmsprop"
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        _compat(foreach, None, capturable, differentiable)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            alpha=alpha,
+            eps=eps,
+            centered=centered,
+            weight_decay=weight_decay,
+            capturable=capturable,
+            foreach=foreach,
+            maximize=maximize,
+            differentiable=differentiable,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        V.nonneg(float(group["lr"]), "lr")
+        V.unit_interval(group["alpha"], "alpha", closed=True)
+        V.nonneg(group["eps"], "eps")
+        V.nonneg(group["weight_decay"], "weight_decay")
+        V.nonneg(group["momentum"], "momentum")
+
+    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (float(g["lr"]), float(g["alpha"]), float(g["eps"]), float(g["weight_decay"]),
+                float(g["momentum"]), bool(g["centered"]), bool(g["maximize"]),
+                *_NO_REGULARIZER)  # fmt: skip
+
+    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        names = ("square_avg",)
+        if group["momentum"] > 0:
+            names += ("momentum_buffer",)
+        if group["centered"]:
+            names += ("grad_avg",)
+        return names
+
+
+class Adam(_FusedTorchOptimizer):
+    """torch.optim.Adam's interface and update, fused (see ``fusedopt.Adam``)."""
+
+    _algo = "adam"
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        _compat(foreach, fused, capturable, differentiable)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        V.nonneg(float(group["lr"]), "lr")
+        V.betas(tuple(float(b) for b in group["betas"]), "betas")
+        V.nonneg(group["eps"], "eps")
+        V.nonneg(group["weight_decay"], "weight_decay")
+
+    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
+        beta1, beta2 = g["betas"]
+        return (float(g["lr"]), float(beta1), float(beta2), float(g["eps"]),
+                float(g["weight_decay"]), bool(g["amsgrad"]), bool(g["maximize"]),
+                bool(g.get("decoupled_weight_decay", False)), *_NO_REGULARIZER)  # fmt: skip
+
+    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        names = ("exp_avg", "exp_avg_sq")
+        return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW's interface and update, fused (see ``fusedopt.AdamW``)."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

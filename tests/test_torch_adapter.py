@@ -1,0 +1,269 @@
+"""fusedopt.torch against torch.optim: trajectories, schedulers, checkpoints, bad input."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from .test_parity import ADAM_CONFIGS, RMSPROP_CONFIGS, SGD_CONFIGS
+
+torch = pytest.importorskip("torch")
+ft = pytest.importorskip("fusedopt.torch")
+
+CASES = (
+    [("SGD", c) for c in SGD_CONFIGS]
+    + [("RMSprop", c) for c in RMSPROP_CONFIGS]
+    + [("Adam", c) for c in ADAM_CONFIGS]
+    + [("AdamW", c) for c in ADAM_CONFIGS]
+)
+LR = {"SGD": 0.05, "RMSprop": 0.01, "Adam": 0.01, "AdamW": 0.01}
+# torch's own fused and for-loop fp32 steps differ by ~1e-7 relative.
+TOL = {torch.float32: dict(rtol=2e-5, atol=2e-6), torch.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+def make_model(dtype: Any, seed: int = 0) -> Any:
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3), torch.nn.Tanh(),
+        torch.nn.Linear(3, 1),
+    )  # fmt: skip
+    return model.to(dtype)
+
+
+def data(dtype: Any) -> tuple[Any, Any]:
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(64, 8, generator=g, dtype=dtype), torch.randn(
+        64, 1, generator=g, dtype=dtype
+    )
+
+
+def train(
+    model: Any, opt: Any, steps: int, scheduler: Any = None, dtype: Any = torch.float64
+) -> None:
+    X, y = data(dtype)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((model(X) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+
+
+def assert_same_model(a: Any, b: Any, dtype: Any) -> None:
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q, **TOL[dtype])
+
+
+def assert_close_state(value: Any, reference: Any, dtype: Any, key: str) -> None:
+    """State buffers such as RMSprop's g/den amplify float32 rounding where den
+    is small, so float32 state is compared relative to the buffer's scale."""
+    if dtype == torch.float64 or key == "step":
+        torch.testing.assert_close(value, reference, **TOL[torch.float64], msg=key)
+        return
+    scale = float(reference.abs().max()) if reference.numel() else 1.0
+    torch.testing.assert_close(value, reference, rtol=1e-4, atol=1e-5 * max(scale, 1.0), msg=key)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + str(sorted(c[1].items())))
+def test_trajectory_matches_torch(case: tuple[str, dict[str, Any]], dtype: Any) -> None:
+    name, config = case
+    ours_model, theirs_model = make_model(dtype), make_model(dtype)
+    ours = getattr(ft, name)(ours_model.parameters(), lr=LR[name], **config)
+    theirs = getattr(torch.optim, name)(theirs_model.parameters(), lr=LR[name], **config)
+    sched_ours = torch.optim.lr_scheduler.StepLR(ours, step_size=7, gamma=0.5)
+    sched_theirs = torch.optim.lr_scheduler.StepLR(theirs, step_size=7, gamma=0.5)
+    train(ours_model, ours, 32, sched_ours, dtype)
+    train(theirs_model, theirs, 32, sched_theirs, dtype)
+    assert_same_model(ours_model, theirs_model, dtype)
+    for p, q in zip(ours_model.parameters(), theirs_model.parameters()):
+        mine, reference = ours.state[p], theirs.state[q]
+        assert set(mine) == {k for k, v in reference.items() if v is not None}
+        for key, value in mine.items():
+            assert_close_state(value, reference[key], dtype, key)
+
+
+@pytest.mark.parametrize(
+    "make_scheduler",
+    [
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.05, total_steps=40),
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.2, total_iters=10),
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o),
+    ],
+    ids=["OneCycleLR", "CosineAnnealingLR", "LinearLR", "ReduceLROnPlateau"],
+)
+@pytest.mark.parametrize("name", ["SGD", "AdamW"])
+def test_schedulers(name: str, make_scheduler: Any) -> None:
+    kwargs = {"momentum": 0.9} if name == "SGD" else {}
+    models = [make_model(torch.float64), make_model(torch.float64)]
+    opts = [getattr(ft, name)(models[0].parameters(), lr=0.01, **kwargs),
+            getattr(torch.optim, name)(models[1].parameters(), lr=0.01, **kwargs)]  # fmt: skip
+    scheds = [make_scheduler(o) for o in opts]
+    X, y = data(torch.float64)
+    for _ in range(30):
+        for model, opt, sched in zip(models, opts, scheds):
+            opt.zero_grad()
+            loss = ((model(X) - y) ** 2).mean()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)
+            opt.step()
+            sched.step(loss.item()) if isinstance(
+                sched, torch.optim.lr_scheduler.ReduceLROnPlateau
+            ) else sched.step()
+    assert_same_model(models[0], models[1], torch.float64)
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("direction", ["fusedopt->torch", "torch->fusedopt"])
+def test_checkpoint_interchange(name: str, direction: str) -> None:
+    kwargs = {
+        "SGD": {"momentum": 0.9},
+        "RMSprop": {"momentum": 0.5, "centered": True},
+        "Adam": {"amsgrad": True},
+        "AdamW": {},
+    }[name]
+    first, second = (ft, torch.optim) if direction == "fusedopt->torch" else (torch.optim, ft)
+    model = make_model(torch.float64)
+    opt = getattr(first, name)(model.parameters(), lr=0.01, **kwargs)
+    train(model, opt, 10)
+    # state_dict()s hold references to live tensors: copy them, as torch.save would.
+    checkpoint = copy.deepcopy({"model": model.state_dict(), "opt": opt.state_dict()})
+    # Continue with the first optimizer...
+    train(model, opt, 10)
+    expected = [p.detach().clone() for p in model.parameters()]
+    # ...and from the checkpoint with the other one.
+    resumed = make_model(torch.float64)
+    resumed.load_state_dict(checkpoint["model"])
+    other = getattr(second, name)(resumed.parameters(), lr=0.01, **kwargs)
+    other.load_state_dict(checkpoint["opt"])
+    train(resumed, other, 10)
+    for p, q in zip(resumed.parameters(), expected):
+        torch.testing.assert_close(p, q, **TOL[torch.float64])
+
+
+def test_zero_copy_and_state_tensors_updated_in_place() -> None:
+    model = make_model(torch.float32)
+    params = list(model.parameters())
+    pointers = [p.data_ptr() for p in params]
+    opt = ft.AdamW(params, lr=0.01)
+    train(model, opt, 2, dtype=torch.float32)
+    state_pointers = [opt.state[p]["exp_avg"].data_ptr() for p in params]
+    train(model, opt, 3, dtype=torch.float32)
+    assert [p.data_ptr() for p in params] == pointers
+    assert [opt.state[p]["exp_avg"].data_ptr() for p in params] == state_pointers
+    assert all(float(opt.state[p]["step"]) == 5 for p in params)
+
+
+def test_none_grads_and_frozen_parameters_are_skipped() -> None:
+    model = make_model(torch.float64)
+    frozen = model[0].weight
+    frozen.requires_grad_(False)
+    before = frozen.detach().clone()
+    opt = ft.Adam(model.parameters(), lr=0.1)
+    train(model, opt, 3)
+    assert torch.equal(frozen, before)
+    assert frozen not in opt.state
+
+
+def test_hooks_run() -> None:
+    model = make_model(torch.float64)
+    opt = ft.SGD(model.parameters(), lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: calls.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append("post"))
+    train(model, opt, 1)
+    assert calls == ["pre", "post"]
+
+
+def test_closure_returns_the_loss() -> None:
+    model = make_model(torch.float64)
+    opt = ft.SGD(model.parameters(), lr=0.1)
+    X, y = data(torch.float64)
+
+    def closure() -> Any:
+        opt.zero_grad()
+        loss = ((model(X) - y) ** 2).mean()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert isinstance(loss, torch.Tensor) and loss.ndim == 0
+
+
+# ------------------------------------------------------------ bad input
+def _overlapping_views() -> list[Any]:
+    buffer = torch.zeros(10)
+    return [buffer[:5], buffer[3:8]]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: [torch.zeros(3, dtype=torch.complex64)], TypeError, "dtype"),
+        (lambda: [torch.zeros(3, dtype=torch.bfloat16)], TypeError, "bfloat16"),
+        (lambda: [torch.zeros(3, dtype=torch.int64)], TypeError, "dtype"),
+        (lambda: [torch.zeros(4, 4).t()], ValueError, "contiguous"),
+        (lambda: [torch.zeros(3, device="meta")], ValueError, "CPU"),
+        (lambda: _overlapping_views(), ValueError, "shares"),
+    ],
+    ids=["complex", "bf16", "int", "non-contiguous", "meta-device", "overlapping"],
+)
+def test_bad_parameters(make: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        ft.AdamW(make())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": -1.0}, "lr"),
+        ({"betas": (1.0, 0.9)}, "betas"),
+        ({"eps": -1.0}, "eps"),
+        ({"capturable": True}, "capturable"),
+        ({"differentiable": True}, "differentiable"),
+        ({"foreach": "yes"}, "foreach"),
+    ],
+)
+def test_bad_hyperparameters(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ft.Adam([torch.zeros(3)], **kwargs)
+
+
+def test_bad_gradients_change_nothing() -> None:
+    p = torch.zeros(4, requires_grad=True)
+    opt = ft.Adam([p], lr=0.1)
+    p.grad = torch.ones(4)
+    opt.step()
+    saved = (p.detach().clone(), {k: v.clone() for k, v in opt.state[p].items()})
+    # torch itself refuses gradients of another shape or dtype; a sparse one it allows.
+    for grad, error, match in [(torch.ones(4).to_sparse(), ValueError, "sparse")]:
+        p.grad = grad
+        with pytest.raises(error, match=match):
+            opt.step()
+        assert torch.equal(p, saved[0])
+        assert all(torch.equal(opt.state[p][k], v) for k, v in saved[1].items())
+
+
+def test_replaced_parameter_data_is_rejected() -> None:
+    p = torch.zeros(4, requires_grad=True)
+    opt = ft.SGD([p], lr=0.1)
+    p.data = torch.zeros(4)
+    p.grad = torch.ones(4)
+    with pytest.raises(ValueError, match="replaced"):
+        opt.step()
+
+
+def test_non_contiguous_gradient_is_converted_not_the_parameter() -> None:
+    p = torch.zeros(3, 4, dtype=torch.float64, requires_grad=True)
+    pointer = p.data_ptr()
+    opt = ft.SGD([p], lr=0.5)
+    grad = torch.arange(12, dtype=torch.float64).reshape(4, 3).t()
+    assert not grad.is_contiguous()
+    p.grad = grad
+    opt.step()
+    assert p.data_ptr() == pointer and p.is_contiguous()
+    torch.testing.assert_close(p.detach(), -0.5 * grad)
