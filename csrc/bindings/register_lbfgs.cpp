@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ LbfgsParams parse_params(const py::dict& options, double l1) {
   p.c2 = options["c2"].cast<double>();
   p.backtracking_wolfe = options["backtracking_wolfe"].cast<bool>();
   p.l1 = l1;
+  if (options.contains("step_scale")) p.step_scale = options["step_scale"].cast<double>();
   try {
     p.validate();
   } catch (const std::invalid_argument& e) {
@@ -91,16 +93,19 @@ void read_gradient(py::handle g, const std::vector<py::ssize_t>& shape, std::int
   if (n > 0) std::memcpy(out, arr.data(), static_cast<std::size_t>(n) * sizeof(double));
 }
 
-py::dict lbfgs_minimize(const py::object& fun, const py::array& x_array,
-                        const std::vector<py::ssize_t>& shape, const py::tuple& args,
-                        const py::dict& options, double l1, const py::object& callback) {
-  const LbfgsParams params = parse_params(options, l1);
+// Runs `session` from x (updated in place) on the user's fun; the GIL is
+// released except inside fun and callback.
+py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array& x_array,
+                  const std::vector<py::ssize_t>& shape, const py::tuple& args,
+                  const py::object& callback) {
   // Written in place: it must be the caller's float64 C-contiguous buffer, never a copy.
   if (!py::isinstance<py::array_t<double>>(x_array) || !(x_array.flags() & py::array::c_style) ||
       !x_array.writeable())
     throw py::type_error("internal: x must be a writeable C-contiguous float64 array");
   auto x = py::reinterpret_borrow<py::array_t<double>>(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
+  if (n != session.size()) throw py::value_error("x has a different size than the session");
+
   const Objective objective = [&](const double* xp, double* gp) -> double {
     py::gil_scoped_acquire gil;
     const py::object r = args.empty() ? fun(user_x(xp, shape, n)) : fun(user_x(xp, shape, n), *args);
@@ -123,8 +128,8 @@ py::dict lbfgs_minimize(const py::object& fun, const py::array& x_array,
   LbfgsResult result;
   {
     py::gil_scoped_release release;
-    result = minimize_lbfgs(objective, x.mutable_data(), n, params,
-                            callback.is_none() ? IterationCallback() : on_iteration);
+    result = session.run(objective, x.mutable_data(),
+                         callback.is_none() ? IterationCallback() : on_iteration);
   }
   py::dict out;
   out["fun"] = result.f;
@@ -136,9 +141,31 @@ py::dict lbfgs_minimize(const py::object& fun, const py::array& x_array,
   return out;
 }
 
+std::unique_ptr<LbfgsSession> make_session(std::int64_t n, const py::dict& options, double l1) {
+  const LbfgsParams params = parse_params(options, l1);
+  return std::make_unique<LbfgsSession>(n, params);
+}
+
+py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const std::vector<py::ssize_t>& shape,
+                        const py::tuple& args, const py::dict& options, double l1,
+                        const py::object& callback) {
+  const auto session = make_session(static_cast<std::int64_t>(x.size()), options, l1);
+  return run_with(*session, fun, x, shape, args, callback);
+}
+
 }  // namespace
 
 void register_lbfgs(py::module_& m) {
+  py::class_<LbfgsSession>(m, "LbfgsSession")
+      .def(py::init(&make_session), py::arg("n"), py::arg("options"), py::arg("l1"))
+      .def_property_readonly("size", &LbfgsSession::size)
+      .def(
+          "run",
+          [](LbfgsSession& self, const py::object& fun, const py::array& x,
+             const std::vector<py::ssize_t>& shape, const py::tuple& args,
+             const py::object& callback) { return run_with(self, fun, x, shape, args, callback); },
+          py::arg("fun"), py::arg("x"), py::arg("shape"), py::arg("args"), py::arg("callback"),
+          "Continue minimizing from x (updated in place) with the history of earlier runs.");
   m.def("lbfgs_minimize", &lbfgs_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
         py::arg("args"), py::arg("options"), py::arg("l1"), py::arg("callback"),
         "Minimize with L-BFGS (OWL-QN if l1 > 0); x (float64, C-contiguous) holds the "

@@ -24,6 +24,8 @@ void LbfgsParams::validate() const {
   if (!(c1 > 0.0 && c1 < 1.0)) fail("c1 must be in (0, 1), got " + std::to_string(c1));
   if (!(c2 > c1 && c2 < 1.0)) fail("c2 must be in (c1, 1), got " + std::to_string(c2));
   if (!(l1 >= 0.0) || !std::isfinite(l1)) fail("l1 must be a finite number >= 0");
+  if (!(step_scale > 0.0) || !std::isfinite(step_scale))
+    fail("step_scale (lr) must be a finite number > 0");
   if (l1 > 0.0 && line_search == LineSearchKind::strong_wolfe)
     fail("line_search='strong_wolfe' is not valid with l1 > 0 (OWL-QN backtracks)");
 }
@@ -58,11 +60,8 @@ constexpr int kFtolWindow = 10;
 
 class Solver {
  public:
-  Solver(const Objective& objective, std::int64_t n, const LbfgsParams& p,
-         const IterationCallback& callback)
-      : objective_(objective),
-        p_(p),
-        callback_(callback),
+  Solver(std::int64_t n, const LbfgsParams& p)
+      : p_(p),
         n_(n),
         v_(n),
         history_(p.history_size, n),
@@ -74,13 +73,21 @@ class Solver {
         pg_(p.l1 > 0.0 ? n : 0),
         orthant_(pg_.size()) {}
 
-  LbfgsResult run(double* x_user) {
+  std::int64_t size() const { return n_; }
+
+  // One run from x_user (which receives the result); the history of earlier
+  // runs is kept, everything else starts afresh.
+  LbfgsResult run(const Objective& objective, double* x_user, const IterationCallback& callback) {
+    objective_ = &objective;
+    callback_ = &callback;
+    nit_ = nfev_ = 0;
+    small_reductions_ = 0;
     std::copy(x_user, x_user + n_, x_.begin());
     LbfgsResult result;
     result.status = solve();
     std::copy(x_.begin(), x_.end(), x_user);
     result.f = f_;
-    result.g = std::move(g_);
+    result.g = g_;
     result.nit = nit_;
     result.nfev = nfev_;
     result.message = status_message(result.status);
@@ -93,7 +100,7 @@ class Solver {
   // f, or f + l1 |x|_1 for OWL-QN; the smooth gradient into g.
   double evaluate(const double* x, double* g) {
     ++nfev_;
-    const double f = objective_(x, g);
+    const double f = (*objective_)(x, g);
     return owlqn() ? f + p_.l1 * v_.abs_sum(x) : f;
   }
 
@@ -139,7 +146,7 @@ class Solver {
       }
       accept();
       ++nit_;
-      if (callback_ && callback_(x_.data(), f_)) return LbfgsStatus::callback_stop;
+      if (*callback_ && (*callback_)(x_.data(), f_)) return LbfgsStatus::callback_stop;
       if (v_.abs_max(search_gradient()) <= p_.gtol) return LbfgsStatus::converged_gtol;
       if (reduction_is_small(f_old)) return LbfgsStatus::converged_ftol;
     }
@@ -176,9 +183,9 @@ class Solver {
 
   // First step: unit length along d (as L-BFGS-B); then the quasi-Newton step 1.
   double initial_step() const {
-    if (!history_.empty()) return 1.0;
+    if (!history_.empty()) return p_.step_scale;
     const double norm = std::sqrt(v_.dot(d_.data(), d_.data()));
-    return norm > 0.0 ? 1.0 / norm : 1.0;
+    return p_.step_scale * (norm > 0.0 ? 1.0 / norm : 1.0);
   }
 
   enum class StepOutcome { accepted, failed };
@@ -242,9 +249,9 @@ class Solver {
     if (owlqn()) pseudo_gradient();
   }
 
-  const Objective& objective_;
-  const LbfgsParams& p_;
-  const IterationCallback& callback_;
+  const Objective* objective_ = nullptr;
+  const LbfgsParams p_;
+  const IterationCallback* callback_ = nullptr;
   std::int64_t n_;
   Vectors v_;
   History history_;
@@ -258,11 +265,28 @@ class Solver {
 
 }  // namespace
 
+struct LbfgsSession::Impl {
+  Solver solver;
+};
+
+LbfgsSession::LbfgsSession(std::int64_t n, const LbfgsParams& params) {
+  params.validate();
+  impl_ = std::make_unique<Impl>(Impl{Solver(n, params)});
+}
+
+LbfgsSession::~LbfgsSession() = default;
+
+std::int64_t LbfgsSession::size() const noexcept { return impl_->solver.size(); }
+
+LbfgsResult LbfgsSession::run(const Objective& objective, double* x,
+                              const IterationCallback& callback) {
+  return impl_->solver.run(objective, x, callback);
+}
+
 LbfgsResult minimize_lbfgs(const Objective& objective, double* x, std::int64_t n,
                            const LbfgsParams& params, const IterationCallback& callback) {
-  params.validate();
-  Solver solver(objective, n, params, callback);
-  return solver.run(x);
+  LbfgsSession session(n, params);
+  return session.run(objective, x, callback);
 }
 
 }  // namespace fusedopt

@@ -134,6 +134,7 @@ def minimize(
     l1: float = 0.0,
     callback: Callable[[np.ndarray], Any] | None = None,
     options: Mapping[str, Any] | None = None,
+    step_scale: float = 1.0,
 ) -> OptimizeResult:
     r"""Minimize f(x) (+ l1·‖x‖₁) with L-BFGS (OWL-QN when ``l1 > 0``).
 
@@ -174,6 +175,9 @@ def minimize(
         (20 evaluations per line search), ``c1`` (1e-4), ``c2`` (0.9),
         ``backtracking_wolfe`` (False: also require the weak Wolfe condition
         when backtracking). Unknown keys are an error.
+    step_scale : float
+        Multiplies the first trial step of every line search (torch's ``lr``
+        in ``fusedopt.torch.LBFGS``); 1 is the quasi-Newton step.
 
     Returns
     -------
@@ -210,6 +214,10 @@ def minimize(
     if not np.all(np.isfinite(x)):
         raise ValueError("x0 contains NaN or inf")
     opts = _check_options(options, float(l1))
+    V.finite(step_scale, "step_scale")
+    if step_scale <= 0:
+        raise ValueError(f"step_scale must be > 0, got {step_scale!r}")
+    opts["step_scale"] = float(step_scale)
     objective = _with_gradient(fun, jac)
     raw = _core.lbfgs_minimize(
         objective, x.reshape(-1), list(x.shape), args, opts, float(l1), callback

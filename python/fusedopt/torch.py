@@ -394,3 +394,113 @@ class AdamW(Adam):
             fused=fused,
             decoupled_weight_decay=True,
         )
+
+
+class LBFGS(Optimizer):
+    """torch.optim.LBFGS's interface on fusedopt's C++ L-BFGS.
+
+    ``step(closure)`` runs up to ``max_iter`` iterations (``max_eval``
+    evaluations of the closure) of the two-loop L-BFGS over all parameters
+    flattened into one float64 vector, and returns the loss of the first
+    evaluation, as torch does; the curvature history carries over from one
+    ``step`` to the next, as in torch. ``line_search_fn="strong_wolfe"`` uses
+    the Moré–Thuente search; ``None`` an Armijo backtracking search whose first
+    trial step is ``lr`` times the quasi-Newton step (torch takes that step
+    unchecked). ``tolerance_change`` is the relative reduction test of
+    ``fusedopt.minimize`` (``ftol``). One parameter group, as in torch. The
+    history lives in C++ and is not part of ``state_dict()``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1.0,
+        max_iter: int = 20,
+        max_eval: int | None = None,
+        tolerance_grad: float = 1e-7,
+        tolerance_change: float = 1e-9,
+        history_size: int = 100,
+        line_search_fn: str | None = None,
+    ) -> None:
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError(
+                f"line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}"
+            )
+        V.finite(lr, "lr")
+        if lr <= 0:
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        defaults = dict(
+            lr=lr,
+            max_iter=max_iter,
+            max_eval=max_eval,
+            tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change,
+            history_size=history_size,
+            line_search_fn=line_search_fn,
+        )
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        for k, p in enumerate(self._params()):
+            _check_tensor(p, f"params[{k}]")
+        self._session: Any = None
+        self._session_key: Any = None
+
+    def _params(self) -> list[torch.Tensor]:
+        return list(self.param_groups[0]["params"])
+
+    def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
+        """Minimize the closure's loss for up to max_iter iterations; returns the first loss."""
+        if closure is None:
+            raise ValueError("LBFGS.step needs a closure that re-evaluates the loss")
+        from .minimize import _check_options
+
+        group = self.param_groups[0]
+        params = self._params()
+        shapes = [p.shape for p in params]
+        sizes = [p.numel() for p in params]
+        first_loss: list[Any] = []
+
+        def fun(x: Any) -> tuple[float, Any]:
+            with torch.no_grad():
+                flat = torch.from_numpy(x)
+                for p, chunk, shape in zip(params, flat.split(sizes), shapes):
+                    p.copy_(chunk.view(shape))
+            with torch.enable_grad():
+                loss = closure()
+            if not first_loss:
+                first_loss.append(loss)
+            value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+            grads = [
+                torch.zeros(n, dtype=torch.float64) if p.grad is None
+                else p.grad.reshape(-1).to(torch.float64)
+                for p, n in zip(params, sizes)
+            ]  # fmt: skip
+            return value, torch.cat(grads).numpy()
+
+        x0 = torch.cat([p.detach().reshape(-1).to(torch.float64) for p in params]).numpy()
+        options = {
+            "history_size": int(group["history_size"]),
+            "max_iter": int(group["max_iter"]),
+            "max_fev": int(group["max_eval"]),
+            "gtol": float(group["tolerance_grad"]),
+            "ftol": float(group["tolerance_change"]),
+            "line_search": "strong_wolfe" if group["line_search_fn"] else "backtracking",
+        }
+        options = _check_options(options, 0.0)
+        options["step_scale"] = float(group["lr"])
+        key = (x0.size, tuple(sorted(options.items())))
+        if self._session_key != key:  # a new history when the problem or the options change
+            self._session = _core.LbfgsSession(x0.size, options, 0.0)
+            self._session_key = key
+        result = self._session.run(fun, x0, [x0.size], (), None)
+        with torch.no_grad():  # the best point found, which need not be the last one evaluated
+            flat = torch.from_numpy(x0)
+            for p, chunk, shape in zip(params, flat.split(sizes), shapes):
+                p.copy_(chunk.view(shape))
+        state = self.state[params[0]]
+        state["func_evals"] = state.get("func_evals", 0) + int(result["nfev"])
+        state["n_iter"] = state.get("n_iter", 0) + int(result["nit"])
+        return first_loss[0] if first_loss else None

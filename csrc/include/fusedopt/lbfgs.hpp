@@ -2,6 +2,7 @@
 // L-BFGS (two-loop recursion, Moré–Thuente or backtracking line search) and
 // OWL-QN (Andrew & Gao 2007) for f + l1 * |x|_1.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,23 @@ struct LbfgsResult {
 // Minimizes from x (n values), which holds the best point found on return.
 LbfgsResult minimize_lbfgs(const Objective& objective, double* x, std::int64_t n,
                            const LbfgsParams& params, const IterationCallback& callback);
+
+// An L-BFGS whose curvature history outlives one run: each run() continues
+// from the pairs the previous runs collected (torch.optim.LBFGS's step()).
+class LbfgsSession {
+ public:
+  LbfgsSession(std::int64_t n, const LbfgsParams& params);  // validates params
+  ~LbfgsSession();
+  LbfgsSession(const LbfgsSession&) = delete;
+  LbfgsSession& operator=(const LbfgsSession&) = delete;
+
+  std::int64_t size() const noexcept;
+  LbfgsResult run(const Objective& objective, double* x, const IterationCallback& callback);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 const char* status_message(LbfgsStatus status) noexcept;
 

@@ -19,6 +19,7 @@ struct LbfgsParams {
   double c2 = 0.9;               // curvature (Wolfe)
   bool backtracking_wolfe = false;  // backtracking: also require the weak Wolfe condition
   double l1 = 0.0;               // > 0: minimize f + l1 * |x|_1 with OWL-QN
+  double step_scale = 1.0;       // multiplies every line search's first trial step (torch's lr)
 
   // Throws std::invalid_argument with a message that names the parameter.
   void validate() const;
