@@ -248,13 +248,34 @@ def test_bad_gradients_change_nothing() -> None:
         assert all(torch.equal(opt.state[p][k], v) for k, v in saved[1].items())
 
 
-def test_replaced_parameter_data_is_rejected() -> None:
+def test_replaced_parameter_data_is_followed_like_torch() -> None:
+    """torch.optim updates whatever memory p uses now (ZeRO's bucket views do p.data = ...)."""
     p = torch.zeros(4, requires_grad=True)
-    opt = ft.SGD([p], lr=0.1)
-    p.data = torch.zeros(4)
+    opt = ft.SGD([p], lr=0.1, momentum=0.9)
     p.grad = torch.ones(4)
-    with pytest.raises(ValueError, match="replaced"):
+    opt.step()
+    moved = torch.full((4,), 5.0)
+    p.data = moved
+    opt.step()
+    assert p.data_ptr() == moved.data_ptr()
+    torch.testing.assert_close(moved, torch.full((4,), 5.0 - 0.1 * 1.9))
+    p.data = torch.zeros(4)[:3]  # but never a parameter of another size
+    with pytest.raises(ValueError):
         opt.step()
+
+
+def test_state_replaced_behind_the_optimizers_back_is_rebound() -> None:
+    """ZeroRedundancyOptimizer.load_state_dict assigns optim.state[p] directly."""
+    model, reference = make_model(torch.float64), make_model(torch.float64)
+    opt = ft.AdamW(model.parameters(), lr=0.01)
+    ref_opt = torch.optim.AdamW(reference.parameters(), lr=0.01)
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    for p in model.parameters():
+        opt.state[p] = {k: v.clone() for k, v in opt.state[p].items()}
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    assert_same_model(model, reference, torch.float64)
 
 
 def test_non_contiguous_gradient_is_converted_not_the_parameter() -> None:

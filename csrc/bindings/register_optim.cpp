@@ -213,12 +213,28 @@ class Core {
     table_.set_step(i, step);
   }
 
-  // Forget parameter i's state (torch's load_state_dict without an entry for it).
-  void reset_raw(std::int64_t i) {
+  // torch.optim updates whatever memory a parameter uses now (e.g. after
+  // ZeroRedundancyOptimizer moved it into a bucket): follow it.
+  void move_param_raw(std::int64_t i, std::uintptr_t data) {
     Busy busy(busy_);
     check_index(i);
-    for (int k = 0; k < static_cast<int>(names_.size()); ++k) table_.drop_state(i, k);
-    table_.set_step(i, 0);
+    auto* begin = reinterpret_cast<char*>(data);
+    const auto bytes = table_.size(i) * static_cast<std::int64_t>(dtype_size(table_.dtype(i)));
+    void* old = table_.data(i);
+    table_.move(i, nullptr);  // take it out of the overlap index while checking
+    if (bytes > 0 && table_.overlaps(begin, begin + bytes)) {
+      table_.move(i, old);
+      throw py::value_error("params[" + std::to_string(i) +
+                            "] now shares memory with another parameter or a state buffer");
+    }
+    table_.move(i, begin);
+  }
+
+  // Forget parameter i's state tensors (rebound before its next step).
+  void unbind_raw(std::int64_t i) {
+    Busy busy(busy_);
+    check_index(i);
+    table_.unbind_external(i);
   }
 
   void step_raw(const std::vector<std::uintptr_t>& param_data, const py::list& grads,
@@ -381,7 +397,8 @@ void register_optim(py::module_& m) {
            py::arg("data"), py::arg("live"))
       .def("bind_step_raw", &Core::bind_step_raw, py::arg("index"), py::arg("mirror"),
            py::arg("step"))
-      .def("reset_raw", &Core::reset_raw, py::arg("index"))
+      .def("unbind_raw", &Core::unbind_raw, py::arg("index"))
+      .def("move_param_raw", &Core::move_param_raw, py::arg("index"), py::arg("data"))
       .def("step_raw", &Core::step_raw, py::arg("param_data"), py::arg("grads"),
            py::arg("hypers"));
 }

@@ -24,6 +24,13 @@ std::int64_t ParamTable::add(void* data, std::int64_t size, DType dtype, int gro
   return count() - 1;
 }
 
+void ParamTable::move(std::int64_t i, void* data) {
+  Param& param = params_[i];
+  remove_interval(param.data);
+  param.data = data;
+  if (data) add_interval(data, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
+}
+
 void* ParamTable::ensure_state(std::int64_t i, int k) {
   Param& param = params_[i];
   if (param.external[k]) {
@@ -59,6 +66,17 @@ void ParamTable::bind_external_state(std::int64_t i, int k, void* data, bool liv
   param.external[k] = data;
   add_interval(data, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
   param.live[k] = live;
+}
+
+void ParamTable::unbind_external(std::int64_t i) {
+  Param& param = params_[i];
+  for (int k = 0; k < kMaxStates; ++k) {
+    if (param.external[k]) remove_interval(param.external[k]);
+    param.external[k] = nullptr;
+    param.live[k] = false;
+  }
+  param.step_mirror = nullptr;
+  param.step = 0;
 }
 
 void ParamTable::remove_interval(const void* data) {

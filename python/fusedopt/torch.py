@@ -49,6 +49,10 @@ def _check_tensor(p: Any, label: str) -> None:
             f"{label} is not contiguous; fusedopt.torch updates parameters in place and "
             "never a hidden copy"
         )
+    if p.numel() > 0 and p.data_ptr() == 0:
+        raise ValueError(
+            f"{label} has no storage of its own (DTensor / FSDP2 parameters are not supported)"
+        )
 
 
 def _check_disjoint(tensors: list[torch.Tensor]) -> None:
@@ -72,6 +76,41 @@ def _compat(foreach: Any, fused: Any, capturable: bool, differentiable: bool) ->
             raise ValueError(f"{name} must be None or a bool, got {value!r}")
 
 
+class _StateEntry(dict):
+    """A parameter's state dict that notices when an entry is replaced.
+
+    The C++ core writes into the tensors bound from it; assigning a new tensor
+    to an entry marks it dirty so the next step rebinds instead of writing into
+    memory the entry no longer refers to.
+    """
+
+    dirty = False
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.dirty = True
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.dirty = True
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self.dirty = True
+
+    def pop(self, *args: Any) -> Any:
+        self.dirty = True
+        return super().pop(*args)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self.dirty = True
+        return super().setdefault(key, default)
+
+    def clear(self) -> None:
+        super().clear()
+        self.dirty = True
+
+
 class _FusedTorchOptimizer(Optimizer):
     """The shared machinery: C++ core, state binding, the per-step pointer pass."""
 
@@ -82,7 +121,13 @@ class _FusedTorchOptimizer(Optimizer):
         self._core = _core.OptimizerCore(self._algo)
         self._flat: list[torch.Tensor] = []
         self._group_of: list[int] = []
-        self._bound: list[tuple[str, ...]] = []
+        self._pointers: list[int] = []  # where the C++ core updates each parameter
+        self._layouts: list[tuple[int, torch.dtype]] = []  # (numel, dtype) it was built with
+        # Per parameter: the state entry and the names the core writes into.
+        # The entry holds the tensors (keeping that memory alive); a step rebinds
+        # when the entry was replaced (ZeroRedundancyOptimizer.load_state_dict
+        # assigns optim.state[p]) or one of its tensors was (_StateEntry.dirty).
+        self._held: list[tuple[_StateEntry, tuple[str, ...]] | None] = []
         super().__init__(params, defaults)
 
     # ------------------------------------------------------------ algorithm hooks
@@ -118,7 +163,9 @@ class _FusedTorchOptimizer(Optimizer):
             raise
         self._flat.extend(new)
         self._group_of.extend([len(self.param_groups) - 1] * len(new))
-        self._bound.extend([()] * len(new))
+        self._pointers.extend(p.data_ptr() for p in new)
+        self._layouts.extend((p.numel(), p.dtype) for p in new)
+        self._held.extend([None] * len(new))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -129,27 +176,27 @@ class _FusedTorchOptimizer(Optimizer):
                 loss = closure()
         for group in self.param_groups:
             self._check_group(group)
-        required = [self._required(group) for group in self.param_groups]
-        pointers: list[int] = []
+        required = [self._names(group) for group in self.param_groups]
+        pointers = [p.data_ptr() for p in self._flat]
+        if pointers != self._pointers:
+            self._follow_moved_parameters(pointers)
         grads: list[int | None] = []
         keep: list[torch.Tensor] = []  # converted gradients, alive until the C++ call returns
+        state_of = self.state.get
+        strided = torch.strided
         for i, p in enumerate(self._flat):
-            pointers.append(p.data_ptr())
             g = p.grad
             if g is None:
                 grads.append(None)
                 continue
-            if (
-                g.dtype is not p.dtype
-                or g.shape != p.shape
-                or not g.is_contiguous()
-                or g.device.type != "cpu"
-                or g.layout is not torch.strided
-            ):
+            # torch itself keeps .grad's shape and device equal to p's (and its dtype,
+            # unless the user set p.grad_dtype = None).
+            if g.dtype is not p.dtype or g.layout is not strided or not g.is_contiguous():
                 g = self._convert_grad(g, p, i)
                 keep.append(g)
-            if self._bound[i] != required[self._group_of[i]]:
-                self._bind(i, p, required[self._group_of[i]])
+            held, names = self._held[i], required[self._group_of[i]]
+            if held is None or held[1] != names or held[0].dirty or state_of(p) is not held[0]:
+                self._bind(i, p, names)
             grads.append(g.data_ptr())
         hypers = [self._pack(group) for group in self.param_groups]
         self._core.step_raw(pointers, grads, hypers)
@@ -158,10 +205,31 @@ class _FusedTorchOptimizer(Optimizer):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         for i, p in enumerate(self._flat):
-            self._core.reset_raw(i)
-            self._bound[i] = ()
+            self._core.unbind_raw(i)
+            self._held[i] = None
             if self.state.get(p):
-                self._bind(i, p, self._required(self.param_groups[self._group_of[i]]))
+                self._bind(i, p, self._names(self.param_groups[self._group_of[i]]))
+
+    def _names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        """Every state entry a step writes: the buffers, and torch's 'step' count."""
+        return (*self._required(group), "step") if self._has_step else self._required(group)
+
+    def _follow_moved_parameters(self, pointers: list[int]) -> None:
+        """torch.optim updates whatever memory a parameter uses now (p.data = ...,
+        ZeroRedundancyOptimizer's bucket views): re-register moved parameters."""
+        for i, (now, before) in enumerate(zip(pointers, self._pointers)):
+            if now == before:
+                continue
+            p = self._flat[i]
+            _check_tensor(p, f"params[{i}]")
+            if (p.numel(), p.dtype) != self._layouts[i]:
+                numel, dtype = self._layouts[i]
+                raise ValueError(
+                    f"params[{i}] now has {p.numel()} elements of {p.dtype}; the optimizer was "
+                    f"built for {numel} of {dtype}"
+                )
+            self._core.move_param_raw(i, now)
+            self._pointers[i] = now
 
     # ------------------------------------------------------------ internals
     @staticmethod
@@ -180,8 +248,10 @@ class _FusedTorchOptimizer(Optimizer):
 
     def _bind(self, i: int, p: torch.Tensor, names: tuple[str, ...]) -> None:
         """Give parameter i torch state tensors for `names` and point the C++ core at them."""
-        state = self.state[p]
-        for name in names:
+        self._core.unbind_raw(i)  # forget the old tensors without writing to them
+        state = _StateEntry(self.state.get(p, {}))
+        self.state[p] = state
+        for name in (n for n in names if n != "step"):
             tensor = state.get(name)
             live = tensor is not None
             if not live or not tensor.is_contiguous() or tensor.dtype is not p.dtype:
@@ -199,7 +269,8 @@ class _FusedTorchOptimizer(Optimizer):
                 step = torch.tensor(float(count), dtype=torch.float32)
                 state["step"] = step
             self._core.bind_step_raw(i, step.data_ptr(), count)
-        self._bound[i] = names
+        state.dirty = False
+        self._held[i] = (state, names)
 
 
 class SGD(_FusedTorchOptimizer):

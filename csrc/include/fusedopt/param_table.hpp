@@ -21,6 +21,10 @@ class ParamTable {
   // Returns its index.
   std::int64_t add(void* data, std::int64_t size, DType dtype, int group);
 
+  // Parameter i now lives at `data` (same size and dtype; the caller checked
+  // that it overlaps nothing else).
+  void move(std::int64_t i, void* data);
+
   std::int64_t count() const noexcept { return static_cast<std::int64_t>(params_.size()); }
   void* data(std::int64_t i) const noexcept { return params_[i].data; }
   std::int64_t size(std::int64_t i) const noexcept { return params_[i].size; }
@@ -48,6 +52,9 @@ class ParamTable {
   // i from now on; `live` says whether it already holds state. The caller
   // keeps it alive and must rebind before freeing it.
   void bind_external_state(std::int64_t i, int k, void* data, bool live);
+  // Forgets every external buffer and the step mirror of parameter i (without
+  // touching their memory): its state is empty until buffers are bound again.
+  void unbind_external(std::int64_t i);
   // A float32 the step count is copied to after every step (torch's 'step').
   void bind_step_mirror(std::int64_t i, float* mirror) noexcept { params_[i].step_mirror = mirror; }
   float* step_mirror(std::int64_t i) const noexcept { return params_[i].step_mirror; }
