@@ -177,21 +177,27 @@ class _FusedTorchOptimizer(Optimizer):
         for group in self.param_groups:
             self._check_group(group)
         required = [self._names(group) for group in self.param_groups]
-        pointers = [p.data_ptr() for p in self._flat]
+        pointers = list(map(torch.Tensor.data_ptr, self._flat))
         if pointers != self._pointers:
             self._follow_moved_parameters(pointers)
         grads: list[int | None] = []
         keep: list[torch.Tensor] = []  # converted gradients, alive until the C++ call returns
         state_of = self.state.get
         strided = torch.strided
-        for i, p in enumerate(self._flat):
+        for i, (p, (numel, dtype)) in enumerate(zip(self._flat, self._layouts)):
             g = p.grad
             if g is None:
                 grads.append(None)
                 continue
-            # torch itself keeps .grad's shape and device equal to p's (and its dtype,
-            # unless the user set p.grad_dtype = None).
-            if g.dtype is not p.dtype or g.layout is not strided or not g.is_contiguous():
+            # The .grad setter checks shape, dtype and device, but `p.grad.data = t`
+            # bypasses it: what keeps the kernel's memory access safe is checked here.
+            if (
+                g.dtype is not dtype
+                or g.numel() != numel
+                or not g.is_cpu
+                or g.layout is not strided
+                or not g.is_contiguous()
+            ):
                 g = self._convert_grad(g, p, i)
                 keep.append(g)
             held, names = self._held[i], required[self._group_of[i]]
