@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import platform
 import time
+
+import numpy as np
+
+Shape = tuple[int, ...]
+GPT2_TENSORS, GPT2_PARAMS = 148, 124_439_808
 
 
 class CpuMeter:
@@ -35,3 +41,32 @@ class CpuMeter:
             return None
         cpus = os.cpu_count() or 1
         return max(0.0, (busy1 - busy0) - (own1 - own0)) / ((wall1 - wall0) * cpus)
+
+
+def gpt2_small_shapes() -> tuple[Shape, ...]:
+    """GPT-2 small's parameters in HF order: wte, wpe, 12 blocks, ln_f."""
+    d, vocab, ctx = 768, 50257, 1024
+    block: list[Shape] = [
+        (d,), (d,),  # ln_1 weight, bias
+        (d, 3 * d), (3 * d,),  # attn.c_attn
+        (d, d), (d,),  # attn.c_proj
+        (d,), (d,),  # ln_2 weight, bias
+        (d, 4 * d), (4 * d,),  # mlp.c_fc
+        (4 * d, d), (d,),  # mlp.c_proj
+    ]  # fmt: skip
+    shapes = [(vocab, d), (ctx, d), *block * 12, (d,), (d,)]
+    total = sum(int(np.prod(s)) for s in shapes)
+    assert len(shapes) == GPT2_TENSORS, len(shapes)
+    assert total == GPT2_PARAMS, total
+    return tuple(shapes)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

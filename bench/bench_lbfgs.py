@@ -94,7 +94,7 @@ from typing import Any
 
 import numpy as np
 import scipy
-from _common import CpuMeter  # bench/ is on sys.path when run as a script
+from _common import CpuMeter, cpu_model  # bench/ is on sys.path when run as a script
 from scipy.optimize import minimize, rosen, rosen_der
 from scipy.special import expit
 
@@ -473,17 +473,6 @@ def verdicts(results: list[dict[str, Any]]) -> tuple[list[str], bool]:
             f"(target <= {TARGET_OVERHEAD_US:g}); scipy {fmt_opt(sp_us, '.1f')} µs/iter"
         )
     return lines, ok
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def report(command: str, rounds: int, settle: float, configs: dict[str, dict[str, Any]]) -> str:

@@ -69,7 +69,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from _common import CpuMeter  # bench/ is on sys.path when run as a script
+from _common import (  # bench/ is on sys.path when run as a script
+    CpuMeter,
+    cpu_model,
+    gpt2_small_shapes,
+)
 
 import fusedopt as fo
 
@@ -80,7 +84,6 @@ BYTES_PER_PARAM = {"AdamW": 28, "SGD": 20}
 FO_PEER, FUSED_PEER, FOREACH_PEER, ROOF_PEER = "fusedopt", "torch fused", "torch foreach", "roof"
 ROOF_SCALE = 0.9999  # the roofline's multiplier: keeps values finite and normal
 COPY_ELEMENTS = 64 * 2**20  # 256 MB of float32
-GPT2_TENSORS, GPT2_PARAMS = 148, 124_439_808
 NOISY = 0.10  # other processes' share of the CPUs above which a row is flagged
 
 
@@ -147,24 +150,6 @@ class Row:
             if self.paired_quartiles()[1] >= self.target
             else "FAIL"
         )
-
-
-def gpt2_small_shapes() -> tuple[Shape, ...]:
-    """GPT-2 small's parameters in HF order: wte, wpe, 12 blocks, ln_f."""
-    d, vocab, ctx = 768, 50257, 1024
-    block: list[Shape] = [
-        (d,), (d,),  # ln_1 weight, bias
-        (d, 3 * d), (3 * d,),  # attn.c_attn
-        (d, d), (d,),  # attn.c_proj
-        (d,), (d,),  # ln_2 weight, bias
-        (d, 4 * d), (4 * d,),  # mlp.c_fc
-        (4 * d, d), (d,),  # mlp.c_proj
-    ]  # fmt: skip
-    shapes = [(vocab, d), (ctx, d), *block * 12, (d,), (d,)]
-    total = sum(int(np.prod(s)) for s in shapes)
-    assert len(shapes) == GPT2_TENSORS, len(shapes)
-    assert total == GPT2_PARAMS, total
-    return tuple(shapes)
 
 
 WORKLOADS = {
@@ -330,17 +315,6 @@ def openmp_runtime() -> str:
     except OSError:
         return "unknown"
     return ", ".join(sorted(libs)) or "none"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def fmt(x: float | None, spec: str) -> str:

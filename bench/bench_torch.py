@@ -71,7 +71,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from _common import CpuMeter  # bench/ is on sys.path when run as a script
+from _common import (  # bench/ is on sys.path when run as a script
+    CpuMeter,
+    cpu_model,
+    gpt2_small_shapes,
+)
 
 import fusedopt as fo
 import fusedopt.torch as fot
@@ -94,7 +98,6 @@ FOT, LOOP, FOREACH, FUSED, DS, CORE = (
     "fusedopt NumPy API",
 )
 TORCH_PEERS = (LOOP, FOREACH, FUSED)
-GPT2_TENSORS, GPT2_PARAMS = 148, 124_439_808
 OVERHEAD_TENSORS = 1000
 NOISY = 0.10  # other processes' share of the CPUs above which a row is flagged
 DEFAULT_ROUNDS, QUICK_ROUNDS = 15, 5  # ~1.5 min and ~0.5 min on a quiet machine
@@ -114,24 +117,6 @@ class Workload:
     @property
     def numel(self) -> int:
         return sum(int(np.prod(s)) for s in self.shapes)
-
-
-def gpt2_small_shapes() -> tuple[Shape, ...]:
-    """GPT-2 small's parameters in HF order: wte, wpe, 12 blocks, ln_f."""
-    d, vocab, ctx = 768, 50257, 1024
-    block: list[Shape] = [
-        (d,), (d,),  # ln_1 weight, bias
-        (d, 3 * d), (3 * d,),  # attn.c_attn
-        (d, d), (d,),  # attn.c_proj
-        (d,), (d,),  # ln_2 weight, bias
-        (d, 4 * d), (4 * d,),  # mlp.c_fc
-        (4 * d, d), (d,),  # mlp.c_proj
-    ]  # fmt: skip
-    shapes = [(vocab, d), (ctx, d), *block * 12, (d,), (d,)]
-    total = sum(int(np.prod(s)) for s in shapes)
-    assert len(shapes) == GPT2_TENSORS, len(shapes)
-    assert total == GPT2_PARAMS, total
-    return tuple(shapes)
 
 
 WORKLOADS = {
@@ -342,17 +327,6 @@ def bench_row(
 
 
 # ------------------------------------------------------------------ report
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def fmt(x: float | None, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
