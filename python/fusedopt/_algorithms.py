@@ -15,6 +15,85 @@ from ._optimizer import Optimizer, ParamsT
 from .regularizers import Regularizer, check_regularizer, pack
 
 
+# ------------------------------------------------------------ per-algorithm group rules
+# Shared by the NumPy optimizers below and fusedopt.torch: each check raises
+# naming the first invalid hyperparameter; each pack gives the tuple the C++
+# core parses (csrc/bindings/register_optim.cpp), ending
+# with the group's regularizer (absent in torch groups: none).
+def check_sgd(group: Mapping[str, Any]) -> None:
+    V.nonneg(group["lr"], "lr")
+    V.nonneg(group["momentum"], "momentum")
+    V.finite(group["dampening"], "dampening")
+    V.nonneg(group["weight_decay"], "weight_decay")
+    V.flag(group["nesterov"], "nesterov")
+    V.flag(group["maximize"], "maximize")
+    check_regularizer(group.get("regularizer"))
+    if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+        raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+
+
+def pack_sgd(g: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        float(g["lr"]),
+        float(g["momentum"]),
+        float(g["dampening"]),
+        float(g["weight_decay"]),
+        bool(g["nesterov"]),
+        bool(g["maximize"]),
+        *pack(g.get("regularizer")),
+    )
+
+
+def check_rmsprop(group: Mapping[str, Any]) -> None:
+    V.nonneg(group["lr"], "lr")
+    V.unit_interval(group["alpha"], "alpha", closed=True)
+    V.nonneg(group["eps"], "eps")
+    V.nonneg(group["weight_decay"], "weight_decay")
+    V.nonneg(group["momentum"], "momentum")
+    V.flag(group["centered"], "centered")
+    V.flag(group["maximize"], "maximize")
+    check_regularizer(group.get("regularizer"))
+
+
+def pack_rmsprop(g: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        float(g["lr"]),
+        float(g["alpha"]),
+        float(g["eps"]),
+        float(g["weight_decay"]),
+        float(g["momentum"]),
+        bool(g["centered"]),
+        bool(g["maximize"]),
+        *pack(g.get("regularizer")),
+    )
+
+
+def check_adam(group: Mapping[str, Any]) -> None:
+    V.nonneg(group["lr"], "lr")
+    V.betas(group["betas"], "betas")
+    V.nonneg(group["eps"], "eps")
+    V.nonneg(group["weight_decay"], "weight_decay")
+    V.flag(group["amsgrad"], "amsgrad")
+    V.flag(group["maximize"], "maximize")
+    V.flag(group.get("decoupled_weight_decay", False), "decoupled_weight_decay")
+    check_regularizer(group.get("regularizer"))
+
+
+def pack_adam(g: Mapping[str, Any]) -> tuple[Any, ...]:
+    beta1, beta2 = g["betas"]
+    return (
+        float(g["lr"]),
+        float(beta1),
+        float(beta2),
+        float(g["eps"]),
+        float(g["weight_decay"]),
+        bool(g["amsgrad"]),
+        bool(g["maximize"]),
+        bool(g.get("decoupled_weight_decay", False)),
+        *pack(g.get("regularizer")),
+    )
+
+
 class SGDAlgorithm(Optimizer):
     state_names = ("momentum_buffer",)
     has_step = False
@@ -44,27 +123,9 @@ class SGDAlgorithm(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        V.nonneg(group["lr"], "lr")
-        V.nonneg(group["momentum"], "momentum")
-        V.finite(group["dampening"], "dampening")
-        V.nonneg(group["weight_decay"], "weight_decay")
-        V.flag(group["nesterov"], "nesterov")
-        V.flag(group["maximize"], "maximize")
-        check_regularizer(group["regularizer"])
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+        check_sgd(group)
 
-    @staticmethod
-    def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (
-            float(g["lr"]),
-            float(g["momentum"]),
-            float(g["dampening"]),
-            float(g["weight_decay"]),
-            bool(g["nesterov"]),
-            bool(g["maximize"]),
-            *pack(g["regularizer"]),
-        )
+    _pack = staticmethod(pack_sgd)
 
 
 class RMSpropAlgorithm(Optimizer):
@@ -97,27 +158,9 @@ class RMSpropAlgorithm(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        V.nonneg(group["lr"], "lr")
-        V.unit_interval(group["alpha"], "alpha", closed=True)
-        V.nonneg(group["eps"], "eps")
-        V.nonneg(group["weight_decay"], "weight_decay")
-        V.nonneg(group["momentum"], "momentum")
-        V.flag(group["centered"], "centered")
-        V.flag(group["maximize"], "maximize")
-        check_regularizer(group["regularizer"])
+        check_rmsprop(group)
 
-    @staticmethod
-    def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (
-            float(g["lr"]),
-            float(g["alpha"]),
-            float(g["eps"]),
-            float(g["weight_decay"]),
-            float(g["momentum"]),
-            bool(g["centered"]),
-            bool(g["maximize"]),
-            *pack(g["regularizer"]),
-        )
+    _pack = staticmethod(pack_rmsprop)
 
 
 class AdamAlgorithm(Optimizer):
@@ -150,29 +193,9 @@ class AdamAlgorithm(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        V.nonneg(group["lr"], "lr")
-        V.betas(group["betas"], "betas")
-        V.nonneg(group["eps"], "eps")
-        V.nonneg(group["weight_decay"], "weight_decay")
-        V.flag(group["amsgrad"], "amsgrad")
-        V.flag(group["maximize"], "maximize")
-        V.flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
-        check_regularizer(group["regularizer"])
+        check_adam(group)
 
-    @staticmethod
-    def _pack(g: Mapping[str, Any]) -> tuple[Any, ...]:
-        beta1, beta2 = g["betas"]
-        return (
-            float(g["lr"]),
-            float(beta1),
-            float(beta2),
-            float(g["eps"]),
-            float(g["weight_decay"]),
-            bool(g["amsgrad"]),
-            bool(g["maximize"]),
-            bool(g["decoupled_weight_decay"]),
-            *pack(g["regularizer"]),
-        )
+    _pack = staticmethod(pack_adam)
 
 
 class AdamWAlgorithm(AdamAlgorithm):

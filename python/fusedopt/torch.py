@@ -27,11 +27,32 @@ from torch.optim import Optimizer
 
 from . import _core
 from . import _validation as V
+from ._algorithms import (
+    check_adam,
+    check_rmsprop,
+    check_sgd,
+    pack_adam,
+    pack_rmsprop,
+    pack_sgd,
+)
 
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop"]
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
-_NO_REGULARIZER = (0.0, 0.0, False)
+
+
+def _plain_numbers(group: Mapping[str, Any]) -> Mapping[str, Any]:
+    """torch allows lr and betas as 0-d tensors; the shared checks take numbers."""
+    lr, betas = group["lr"], group.get("betas")
+    if not isinstance(lr, torch.Tensor) and not any(
+        isinstance(b, torch.Tensor) for b in betas or ()
+    ):
+        return group
+    plain = dict(group)
+    plain["lr"] = float(lr)
+    if betas is not None:
+        plain["betas"] = tuple(float(b) for b in betas)
+    return plain
 
 
 def _check_tensor(p: Any, label: str) -> None:
@@ -314,17 +335,10 @@ class SGD(_FusedTorchOptimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        V.nonneg(float(group["lr"]), "lr")
-        V.nonneg(group["momentum"], "momentum")
-        V.finite(group["dampening"], "dampening")
-        V.nonneg(group["weight_decay"], "weight_decay")
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+        check_sgd(_plain_numbers(group))
 
     def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (float(g["lr"]), float(g["momentum"]), float(g["dampening"]),
-                float(g["weight_decay"]), bool(g["nesterov"]), bool(g["maximize"]),
-                *_NO_REGULARIZER)  # fmt: skip
+        return pack_sgd(g)
 
     def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
@@ -365,16 +379,10 @@ class RMSprop(_FusedTorchOptimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        V.nonneg(float(group["lr"]), "lr")
-        V.unit_interval(group["alpha"], "alpha", closed=True)
-        V.nonneg(group["eps"], "eps")
-        V.nonneg(group["weight_decay"], "weight_decay")
-        V.nonneg(group["momentum"], "momentum")
+        check_rmsprop(_plain_numbers(group))
 
     def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (float(g["lr"]), float(g["alpha"]), float(g["eps"]), float(g["weight_decay"]),
-                float(g["momentum"]), bool(g["centered"]), bool(g["maximize"]),
-                *_NO_REGULARIZER)  # fmt: skip
+        return pack_rmsprop(g)
 
     def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         names = ("square_avg",)
@@ -423,16 +431,10 @@ class Adam(_FusedTorchOptimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        V.nonneg(float(group["lr"]), "lr")
-        V.betas(tuple(float(b) for b in group["betas"]), "betas")
-        V.nonneg(group["eps"], "eps")
-        V.nonneg(group["weight_decay"], "weight_decay")
+        check_adam(_plain_numbers(group))
 
     def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
-        beta1, beta2 = g["betas"]
-        return (float(g["lr"]), float(beta1), float(beta2), float(g["eps"]),
-                float(g["weight_decay"]), bool(g["amsgrad"]), bool(g["maximize"]),
-                bool(g.get("decoupled_weight_decay", False)), *_NO_REGULARIZER)  # fmt: skip
+        return pack_adam(g)
 
     def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         names = ("exp_avg", "exp_avg_sq")
