@@ -288,3 +288,102 @@ def test_non_contiguous_gradient_is_converted_not_the_parameter() -> None:
     opt.step()
     assert p.data_ptr() == pointer and p.is_contiguous()
     torch.testing.assert_close(p.detach(), -0.5 * grad)
+
+
+def step_both(ours: Any, reference: Any, p: Any, q: Any) -> None:
+    """One step of each optimizer, torch's on a copy of our parameter's current gradient."""
+    q.grad = p.grad.clone()
+    ours.step()
+    reference.step()
+    torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_gradient_tensor_reused_and_changed_between_steps() -> None:
+    """A gradient seen before is trusted only while it is the same tensor at the
+    same address with the same size and contiguity: each change here must be
+    noticed, as torch.optim would use the gradient's current values and layout."""
+    torch.manual_seed(0)
+    p = torch.randn(4, 4, requires_grad=True)
+    q = p.detach().clone().requires_grad_()
+    ours = ft.SGD([p], lr=0.1, momentum=0.9)
+    reference = torch.optim.SGD([q], lr=0.1, momentum=0.9)
+    p.grad = torch.randn(4, 4)
+    step_both(ours, reference, p, q)
+    p.grad.mul_(2.0)  # same tensor, same memory, new values
+    step_both(ours, reference, p, q)
+    p.grad.data = torch.randn(4, 4)  # same tensor object, new memory
+    step_both(ours, reference, p, q)
+    p.grad.t_()  # same tensor, same address, transposed strides
+    assert not p.grad.is_contiguous()
+    step_both(ours, reference, p, q)
+    p.grad = torch.randn(4, 4)
+    step_both(ours, reference, p, q)
+
+
+def test_optimizer_does_not_keep_gradients_alive() -> None:
+    import weakref
+
+    p = torch.zeros(1000, requires_grad=True)
+    opt = ft.Adam([p], lr=0.1)
+    p.grad = torch.ones(1000)
+    seen = weakref.ref(p.grad)
+    opt.step()
+    opt.zero_grad()  # set_to_none=True: the gradient's memory must be freed now
+    assert seen() is None
+
+
+@pytest.mark.parametrize(
+    "name, before, after",
+    [
+        ("SGD", {"momentum": 0.0}, {"momentum": 0.9}),
+        ("SGD", {"momentum": 0.9}, {"momentum": 0.0}),
+        ("SGD", {"nesterov": False, "momentum": 0.5}, {"nesterov": True, "momentum": 0.9}),
+    ],
+)
+def test_options_changed_during_training_follow_torch(
+    name: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """Switching momentum on creates its buffer, as torch does. (torch's Adam and
+    RMSprop raise KeyError when amsgrad/centered/momentum is switched on after the
+    first step, so there is no reference for those.)"""
+    model, reference = make_model(torch.float64), make_model(torch.float64)
+    opt = getattr(ft, name)(model.parameters(), lr=LR[name], **before)
+    ref_opt = getattr(torch.optim, name)(reference.parameters(), lr=LR[name], **before)
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    for o in (opt, ref_opt):
+        o.param_groups[0].update(after)
+    train(model, opt, 5)
+    train(reference, ref_opt, 5)
+    assert_same_model(model, reference, torch.float64)
+
+
+def test_state_tensor_replaced_in_its_entry_is_rebound() -> None:
+    model, reference = make_model(torch.float64), make_model(torch.float64)
+    opt = ft.Adam(model.parameters(), lr=0.01)
+    ref_opt = torch.optim.Adam(reference.parameters(), lr=0.01)
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    for o in (opt, ref_opt):
+        for p in o.state:
+            o.state[p]["exp_avg"] = o.state[p]["exp_avg"] * 0.5
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    assert_same_model(model, reference, torch.float64)
+
+
+def test_checkpoint_saves_and_loads_with_weights_only(tmp_path: Any) -> None:
+    """torch.load(weights_only=True) (torch's default) accepts only plain containers."""
+    model, reference = make_model(torch.float64), make_model(torch.float64)
+    opt = ft.AdamW(model.parameters(), lr=0.01)
+    train(model, opt, 3)
+    torch.save(opt.state_dict(), tmp_path / "opt.pt")
+    reference.load_state_dict(model.state_dict())
+    ref_opt = torch.optim.AdamW(reference.parameters(), lr=0.01)
+    # Each loads its own copy: load_state_dict keeps tensors of the right dtype as they are.
+    ref_opt.load_state_dict(torch.load(tmp_path / "opt.pt", weights_only=True))
+    again = ft.AdamW(model.parameters(), lr=0.01)
+    again.load_state_dict(torch.load(tmp_path / "opt.pt", weights_only=True))
+    train(model, again, 3)
+    train(reference, ref_opt, 3)
+    assert_same_model(model, reference, torch.float64)

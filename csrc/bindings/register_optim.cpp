@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "fusedopt/fused_step.hpp"
 #include "fusedopt/param_table.hpp"
 #include "register.hpp"
+#include "torch_tensors.hpp"
 
 namespace py = pybind11;
 
@@ -197,20 +199,25 @@ class Core {
                  dtypes[k] == "float32" ? DType::f32 : DType::f64, group);
       params_.emplace_back();
       shapes_.emplace_back();
+      bound_.push_back(0);
     }
   }
 
-  void bind_state_raw(std::int64_t i, const std::string& name, std::uintptr_t data, bool live) {
+  // Parameter i's torch state: (name, data pointer, live) per buffer, and
+  // torch's float32 'step' tensor (0 when the algorithm keeps none) with the
+  // count it holds. Python keeps the tensors alive until it rebinds.
+  void bind_raw(std::int64_t i, const std::vector<std::tuple<std::string, std::uintptr_t, bool>>& states,
+                std::uintptr_t step_mirror, std::int64_t step) {
     Busy busy(busy_);
     check_index(i);
-    table_.bind_external_state(i, state_index(name), reinterpret_cast<void*>(data), live);
-  }
-
-  void bind_step_raw(std::int64_t i, std::uintptr_t mirror, std::int64_t step) {
-    Busy busy(busy_);
-    check_index(i);
-    table_.bind_step_mirror(i, reinterpret_cast<float*>(mirror));
-    table_.set_step(i, step);
+    table_.unbind_external(i);
+    for (const auto& [name, data, live] : states)
+      table_.bind_external_state(i, state_index(name), reinterpret_cast<void*>(data), live);
+    if (step_mirror != 0) {
+      table_.bind_step_mirror(i, reinterpret_cast<float*>(step_mirror));
+      table_.set_step(i, step);
+    }
+    bound_[static_cast<std::size_t>(i)] = 1;
   }
 
   // torch.optim updates whatever memory a parameter uses now (e.g. after
@@ -235,30 +242,60 @@ class Core {
     Busy busy(busy_);
     check_index(i);
     table_.unbind_external(i);
+    bound_[static_cast<std::size_t>(i)] = 0;
   }
 
-  void step_raw(const std::vector<std::uintptr_t>& param_data, const py::list& grads,
-                const py::list& hypers) {
+  void use_torch(py::object float32, py::object float64, py::object strided) {
+    torch_ = std::make_unique<TorchTensors>(std::move(float32), std::move(float64),
+                                            std::move(strided));
+  }
+
+  // One step over torch tensors, or nothing but a report of what Python must
+  // do first: (moved, unbound, unreadable) parameter indices, i.e. parameters
+  // whose memory moved (p.data = ...), parameters with a gradient but no
+  // state bound yet, and gradients the kernels cannot read as they are.
+  // `converted` holds, per index, None or a gradient Python made readable.
+  py::tuple step_torch(const py::list& params, const py::list& hypers, const py::list& converted) {
     Busy busy(busy_);
+    if (!torch_) throw py::value_error("internal: use_torch() was not called");
     const std::int64_t n = table_.count();
-    if (static_cast<std::int64_t>(param_data.size()) != n || static_cast<std::int64_t>(grads.size()) != n)
-      throw py::value_error("internal: one pointer per parameter expected");
+    if (static_cast<std::int64_t>(params.size()) != n ||
+        static_cast<std::int64_t>(converted.size()) != n)
+      throw py::value_error("internal: one entry per parameter expected");
+    std::vector<std::int64_t> moved, unbound, unreadable;
+    // Own every gradient until the kernels are done: with the GIL released,
+    // another thread could set p.grad = None and free it.
+    std::vector<py::object> held;
+    held.reserve(static_cast<std::size_t>(n));
     std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
     for (std::int64_t i = 0; i < n; ++i) {
-      py::handle g = grads[static_cast<std::size_t>(i)];
-      if (g.is_none()) continue;
-      if (reinterpret_cast<void*>(param_data[i]) != table_.data(i))
-        throw py::value_error("params[" + std::to_string(i) +
-                              "]'s data was replaced since the optimizer was built (p.data = ...); "
-                              "fusedopt never updates memory the parameter no longer uses");
-      const auto* begin = reinterpret_cast<const char*>(g.cast<std::uintptr_t>());
+      const py::handle p = params[static_cast<std::size_t>(i)];
+      if (reinterpret_cast<void*>(torch_->data_ptr(p)) != table_.data(i)) {
+        moved.push_back(i);
+        continue;
+      }
+      TorchTensors::Gradient g{converted[static_cast<std::size_t>(i)]};
+      if (g.grad.is_none()) {
+        g = torch_->gradient(static_cast<std::size_t>(i), p, table_.dtype(i), table_.size(i));
+        if (g.grad.is_none()) continue;
+        if (!g.readable) {
+          unreadable.push_back(i);
+          continue;
+        }
+      } else {
+        g.data = torch_->data_ptr(g.grad);  // converted by Python: contiguous, of p's dtype
+      }
+      if (!bound_[static_cast<std::size_t>(i)]) unbound.push_back(i);
+      const auto* begin = reinterpret_cast<const char*>(g.data);
       const auto bytes = static_cast<std::size_t>(table_.size(i)) * dtype_size(table_.dtype(i));
       if (table_.overlaps(begin, begin + bytes))
-        throw py::value_error("grads[" + std::to_string(i) +
-                              "] shares memory with a parameter or an optimizer state");
-      pointers[i] = begin;
+        throw py::value_error("params[" + std::to_string(i) +
+                              "].grad shares memory with a parameter or an optimizer state");
+      pointers[static_cast<std::size_t>(i)] = begin;
+      held.push_back(std::move(g.grad));
     }
-    step_with(hypers, pointers);
+    if (moved.empty() && unbound.empty() && unreadable.empty()) step_with(hypers, pointers);
+    return py::make_tuple(moved, unbound, unreadable);
   }
 
   // Parameter i's live state: name -> array viewing the C++ buffer.
@@ -374,6 +411,8 @@ class Core {
   ParamTable table_;
   std::vector<py::array> params_;  // keeps the user's arrays alive
   std::vector<std::vector<py::ssize_t>> shapes_;
+  std::vector<char> bound_;  // torch path: state tensors bound since the last unbind
+  std::unique_ptr<TorchTensors> torch_;
   std::atomic<bool> busy_{false};
 };
 
@@ -393,14 +432,14 @@ void register_optim(py::module_& m) {
       .def("set_state", &Core::set_state, py::arg("index"), py::arg("step"), py::arg("arrays"))
       .def("add_params_raw", &Core::add_params_raw, py::arg("data"), py::arg("sizes"),
            py::arg("dtypes"), py::arg("group"))
-      .def("bind_state_raw", &Core::bind_state_raw, py::arg("index"), py::arg("name"),
-           py::arg("data"), py::arg("live"))
-      .def("bind_step_raw", &Core::bind_step_raw, py::arg("index"), py::arg("mirror"),
-           py::arg("step"))
+      .def("bind_raw", &Core::bind_raw, py::arg("index"), py::arg("states"),
+           py::arg("step_mirror"), py::arg("step"))
       .def("unbind_raw", &Core::unbind_raw, py::arg("index"))
       .def("move_param_raw", &Core::move_param_raw, py::arg("index"), py::arg("data"))
-      .def("step_raw", &Core::step_raw, py::arg("param_data"), py::arg("grads"),
-           py::arg("hypers"));
+      .def("use_torch", &Core::use_torch, py::arg("float32"), py::arg("float64"),
+           py::arg("strided"))
+      .def("step_torch", &Core::step_torch, py::arg("params"), py::arg("hypers"),
+           py::arg("converted"));
 }
 
 }  // namespace fusedopt::bindings

@@ -19,6 +19,7 @@ Supported: float32 and float64 CPU tensors, dense gradients. ``foreach`` and
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, ClassVar
 
@@ -98,58 +99,137 @@ def _compat(foreach: Any, fused: Any, capturable: bool, differentiable: bool) ->
 
 
 class _StateEntry(dict):
-    """A parameter's state dict that notices when an entry is replaced.
+    """A parameter's state dict that reports when an entry is replaced.
 
-    The C++ core writes into the tensors bound from it; assigning a new tensor
-    to an entry marks it dirty so the next step rebinds instead of writing into
-    memory the entry no longer refers to.
+    The C++ core writes into the tensors bound from it; replacing one of them
+    (or deleting it) marks parameter ``index`` stale, so the next step rebinds
+    instead of writing into memory the entry no longer refers to.
     """
 
-    dirty = False
+    def __init__(self, entries: Mapping[str, Any], stale: set[int], index: int) -> None:
+        super().__init__(entries)
+        self._stale, self._index = stale, index
+
+    def _changed(self) -> None:
+        self._stale.add(self._index)
+
+    def __reduce__(self) -> Any:  # copies and pickles (torch.save) are plain dicts
+        return (dict, (dict(self),))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         super().__setitem__(key, value)
-        self.dirty = True
+        self._changed()
 
     def __delitem__(self, key: Any) -> None:
         super().__delitem__(key)
-        self.dirty = True
+        self._changed()
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         super().update(*args, **kwargs)
-        self.dirty = True
+        self._changed()
 
     def pop(self, *args: Any) -> Any:
-        self.dirty = True
+        self._changed()
         return super().pop(*args)
 
+    def popitem(self) -> Any:
+        self._changed()
+        return super().popitem()
+
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        self.dirty = True
+        self._changed()
         return super().setdefault(key, default)
 
     def clear(self) -> None:
         super().clear()
-        self.dirty = True
+        self._changed()
+
+
+class _TrackedState(defaultdict):
+    """``optimizer.state`` that reports which parameters' entries were replaced.
+
+    ZeroRedundancyOptimizer.load_state_dict assigns ``optim.state[p]``; the
+    next step must rebind p's state. Tracking assignments here keeps a step's
+    Python cost independent of the number of parameters.
+    """
+
+    def __init__(self, entries: Mapping[Any, Any], on_change: Callable[[Any], None]) -> None:
+        super().__init__(dict, entries)
+        self._on_change = on_change
+
+    def __reduce__(self) -> Any:  # copies and pickles are plain defaultdicts
+        return (defaultdict, (dict, dict(self)))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._on_change(key)
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._on_change(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._on_change(key)
+        return super().pop(key, *default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        for key in dict(*args, **kwargs):
+            self._on_change(key)
+
+    def clear(self) -> None:
+        keys = list(self)
+        super().clear()
+        for key in keys:
+            self._on_change(key)
 
 
 class _FusedTorchOptimizer(Optimizer):
-    """The shared machinery: C++ core, state binding, the per-step pointer pass."""
+    """The shared machinery: C++ core, state binding, the step.
+
+    A step costs Python work per parameter group, not per parameter: the
+    per-parameter pass (moved memory, gradients, state binding) runs in C++
+    (``OptimizerCore.step_torch``), which reports the parameters that need
+    Python first (moved, not yet bound, gradients to convert) without
+    stepping; Python handles those and asks again.
+    """
 
     _algo: ClassVar[str]
     _has_step: ClassVar[bool] = True
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self._core = _core.OptimizerCore(self._algo)
+        self._core.use_torch(torch.float32, torch.float64, torch.strided)
         self._flat: list[torch.Tensor] = []
         self._group_of: list[int] = []
-        self._pointers: list[int] = []  # where the C++ core updates each parameter
+        self._index_of: dict[int, int] = {}  # id(param) -> index in _flat
         self._layouts: list[tuple[int, torch.dtype]] = []  # (numel, dtype) it was built with
-        # Per parameter: the state entry and the names the core writes into.
-        # The entry holds the tensors (keeping that memory alive); a step rebinds
-        # when the entry was replaced (ZeroRedundancyOptimizer.load_state_dict
-        # assigns optim.state[p]) or one of its tensors was (_StateEntry.dirty).
-        self._held: list[tuple[_StateEntry, tuple[str, ...]] | None] = []
+        self._group_names: list[tuple[str, ...] | None] = []  # state names bound, per group
+        self._stale: set[int] = set()  # parameters whose state entry changed
         super().__init__(params, defaults)
+
+    # ``state`` is a property so that every replacement (torch's __setstate__,
+    # load_state_dict) becomes a _TrackedState.
+    @property  # type: ignore[override]
+    def state(self) -> _TrackedState:
+        return self.__dict__["_tracked_state"]
+
+    @state.setter
+    def state(self, entries: Mapping[Any, Any]) -> None:
+        self.__dict__["_tracked_state"] = _TrackedState(entries, self._state_changed)
+        self._stale.update(range(len(self._flat)))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        entries = state.pop("state", None)
+        super().__setstate__(state)
+        if entries is not None:
+            self.state = entries
+
+    def _state_changed(self, param: Any) -> None:
+        index = self._index_of.get(id(param))
+        if index is not None:
+            self._stale.add(index)
 
     # ------------------------------------------------------------ algorithm hooks
     def _check_group(self, group: Mapping[str, Any]) -> None:
@@ -182,11 +262,12 @@ class _FusedTorchOptimizer(Optimizer):
         except Exception:
             self.param_groups.pop()  # nothing changed
             raise
-        self._flat.extend(new)
+        for p in new:
+            self._index_of[id(p)] = len(self._flat)
+            self._flat.append(p)
         self._group_of.extend([len(self.param_groups) - 1] * len(new))
-        self._pointers.extend(p.data_ptr() for p in new)
         self._layouts.extend((p.numel(), p.dtype) for p in new)
-        self._held.extend([None] * len(new))
+        self._group_names.append(None)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -195,58 +276,51 @@ class _FusedTorchOptimizer(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        hypers = []
+        for k, group in enumerate(self.param_groups):
             self._check_group(group)
-        required = [self._names(group) for group in self.param_groups]
-        pointers = list(map(torch.Tensor.data_ptr, self._flat))
-        if pointers != self._pointers:
-            self._follow_moved_parameters(pointers)
-        grads: list[int | None] = []
-        keep: list[torch.Tensor] = []  # converted gradients, alive until the C++ call returns
-        state_of = self.state.get
-        strided = torch.strided
-        for i, (p, (numel, dtype)) in enumerate(zip(self._flat, self._layouts)):
-            g = p.grad
-            if g is None:
-                grads.append(None)
-                continue
-            # The .grad setter checks shape, dtype and device, but `p.grad.data = t`
-            # bypasses it: what keeps the kernel's memory access safe is checked here.
-            if (
-                g.dtype is not dtype
-                or g.numel() != numel
-                or not g.is_cpu
-                or g.layout is not strided
-                or not g.is_contiguous()
-            ):
-                g = self._convert_grad(g, p, i)
-                keep.append(g)
-            held, names = self._held[i], required[self._group_of[i]]
-            if held is None or held[1] != names or held[0].dirty or state_of(p) is not held[0]:
-                self._bind(i, p, names)
-            grads.append(g.data_ptr())
-        hypers = [self._pack(group) for group in self.param_groups]
-        self._core.step_raw(pointers, grads, hypers)
-        return loss
+            names = self._names(group)
+            if names != self._group_names[k]:  # e.g. momentum or amsgrad switched on
+                self._stale.update(i for i, g in enumerate(self._group_of) if g == k)
+                self._group_names[k] = names
+            hypers.append(self._pack(group))
+        while self._stale:
+            self._core.unbind_raw(self._stale.pop())  # rebound below if it has a gradient
+        converted: list[torch.Tensor | None] = [None] * len(self._flat)
+        for _ in range(4):  # moved, then unbound and unreadable, then the step
+            moved, unbound, unreadable = self._core.step_torch(self._flat, hypers, converted)
+            if not (moved or unbound or unreadable):
+                return loss
+            self._follow_moved_parameters(moved)
+            for i in unreadable:
+                converted[i] = self._convert_grad(self._flat[i].grad, self._flat[i], i)
+            for i in unbound:
+                self._bind(i)
+        raise RuntimeError("internal: fusedopt.torch could not prepare the step")
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch's state_dict, with plain dicts per parameter (torch.load's
+        weights_only unpickler accepts nothing else)."""
+        packed = super().state_dict()
+        packed["state"] = {k: dict(v) for k, v in packed["state"].items()}
+        return packed
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         for i, p in enumerate(self._flat):
             self._core.unbind_raw(i)
-            self._held[i] = None
             if self.state.get(p):
-                self._bind(i, p, self._names(self.param_groups[self._group_of[i]]))
+                self._bind(i)
+        self._stale.clear()
 
     def _names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         """Every state entry a step writes: the buffers, and torch's 'step' count."""
         return (*self._required(group), "step") if self._has_step else self._required(group)
 
-    def _follow_moved_parameters(self, pointers: list[int]) -> None:
+    def _follow_moved_parameters(self, moved: list[int]) -> None:
         """torch.optim updates whatever memory a parameter uses now (p.data = ...,
         ZeroRedundancyOptimizer's bucket views): re-register moved parameters."""
-        for i, (now, before) in enumerate(zip(pointers, self._pointers)):
-            if now == before:
-                continue
+        for i in moved:
             p = self._flat[i]
             _check_tensor(p, f"params[{i}]")
             if (p.numel(), p.dtype) != self._layouts[i]:
@@ -255,8 +329,7 @@ class _FusedTorchOptimizer(Optimizer):
                     f"params[{i}] now has {p.numel()} elements of {p.dtype}; the optimizer was "
                     f"built for {numel} of {dtype}"
                 )
-            self._core.move_param_raw(i, now)
-            self._pointers[i] = now
+            self._core.move_param_raw(i, p.data_ptr())
 
     # ------------------------------------------------------------ internals
     @staticmethod
@@ -273,11 +346,13 @@ class _FusedTorchOptimizer(Optimizer):
             raise TypeError(f"params[{i}].grad is complex")
         return g.to(dtype=p.dtype, memory_format=torch.contiguous_format).contiguous()
 
-    def _bind(self, i: int, p: torch.Tensor, names: tuple[str, ...]) -> None:
-        """Give parameter i torch state tensors for `names` and point the C++ core at them."""
-        self._core.unbind_raw(i)  # forget the old tensors without writing to them
-        state = _StateEntry(self.state.get(p, {}))
-        self.state[p] = state
+    def _bind(self, i: int) -> None:
+        """Give parameter i torch state tensors for its group's names and point the
+        C++ core at them (missing or unusable ones are made, as torch makes them)."""
+        p = self._flat[i]
+        names = self._names(self.param_groups[self._group_of[i]])
+        state = _StateEntry(self.state.get(p, {}), self._stale, i)
+        buffers = []
         for name in (n for n in names if n != "step"):
             tensor = state.get(name)
             live = tensor is not None
@@ -287,17 +362,19 @@ class _FusedTorchOptimizer(Optimizer):
                     if tensor is None
                     else tensor.to(dtype=p.dtype).contiguous()
                 )
-                state[name] = tensor
-            self._core.bind_state_raw(i, name, tensor.data_ptr(), live)
+                dict.__setitem__(state, name, tensor)
+            buffers.append((name, tensor.data_ptr(), live))
+        mirror, count = 0, 0
         if self._has_step:
             step = state.get("step")
             count = 0 if step is None else int(float(step))
             if not isinstance(step, torch.Tensor) or step.dtype is not torch.float32:
                 step = torch.tensor(float(count), dtype=torch.float32)
-                state["step"] = step
-            self._core.bind_step_raw(i, step.data_ptr(), count)
-        state.dirty = False
-        self._held[i] = (state, names)
+                dict.__setitem__(state, "step", step)
+            mirror = step.data_ptr()
+        self._core.bind_raw(i, buffers, mirror, count)
+        self.state[p] = state
+        self._stale.discard(i)
 
 
 class SGD(_FusedTorchOptimizer):
