@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   fusedopt::bindings::register_optim(m);
   fusedopt::bindings::register_regularizers(m);
   fusedopt::bindings::register_lbfgs(m);
+  fusedopt::bindings::register_roofline(m);
 }

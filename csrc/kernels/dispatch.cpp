@@ -53,6 +53,19 @@ const VectorKernels& vectors_for(Isa isa) noexcept {
   }
 }
 
+const RooflineKernels& rooflines_for(Isa isa) noexcept {
+  switch (isa) {
+#if defined(FUSEDOPT_HAVE_X86_ISAS)
+    case Isa::avx512:
+      return isa_avx512::roofline_kernels();
+    case Isa::avx2:
+      return isa_avx2::roofline_kernels();
+#endif
+    default:
+      return isa_baseline::roofline_kernels();
+  }
+}
+
 std::atomic<const KernelTable*> g_table{nullptr};
 std::atomic<const VectorKernels*> g_vectors{nullptr};
 std::atomic<int> g_isa{-1};
@@ -125,6 +138,9 @@ const VectorKernels& vector_kernels() noexcept {
   const VectorKernels* table = g_vectors.load();
   return table ? *table : vectors_for(best_isa());
 }
+
+// Rarely called (benchmarks only): no cached pointer needed.
+const RooflineKernels& roofline_kernels() noexcept { return rooflines_for(current_isa()); }
 
 int num_threads() noexcept {
   const int n = g_threads.load();

@@ -23,6 +23,7 @@ Isa current_isa() noexcept;
 void set_isa(Isa isa);
 const KernelTable& kernels() noexcept;
 const VectorKernels& vector_kernels() noexcept;
+const RooflineKernels& roofline_kernels() noexcept;
 
 // Threads for one step: set_num_threads(n > 0) overrides OpenMP's default
 // (OMP_NUM_THREADS or the core count); n = 0 returns to that default.

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "fusedopt/regularizer_launch.hpp"
+#include "fusedopt/roofline_launch.hpp"
 #include "fusedopt/step_launch.hpp"
 
 namespace fusedopt {
@@ -34,18 +35,26 @@ struct VectorKernels {
   void (*diff)(double* w, const double* a, const double* b, std::int64_t n, int threads);
 };
 
+// The bandwidth reference of `fusedopt bench` (roofline_launch.hpp).
+struct RooflineKernels {
+  void (*run)(const RooflineLaunch&);
+};
+
 namespace isa_baseline {
 const KernelTable& kernel_table() noexcept;
 const VectorKernels& vector_kernels() noexcept;
+const RooflineKernels& roofline_kernels() noexcept;
 }  // namespace isa_baseline
 #if defined(FUSEDOPT_HAVE_X86_ISAS)
 namespace isa_avx2 {
 const KernelTable& kernel_table() noexcept;
 const VectorKernels& vector_kernels() noexcept;
+const RooflineKernels& roofline_kernels() noexcept;
 }  // namespace isa_avx2
 namespace isa_avx512 {
 const KernelTable& kernel_table() noexcept;
 const VectorKernels& vector_kernels() noexcept;
+const RooflineKernels& roofline_kernels() noexcept;
 }  // namespace isa_avx512
 #endif
 
