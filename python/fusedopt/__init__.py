@@ -11,7 +11,14 @@ import os
 from typing import Any
 
 from . import _core, schedules
-from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_gradient
+from .gradcheck import (
+    GradcheckError,
+    GradcheckResult,
+    gradcheck,
+    hesscheck,
+    numerical_gradient,
+    numerical_hessian,
+)
 from .minimize import OptimizeResult, minimize
 from .optim import SGD, Adam, AdamW, RMSprop
 from .regularizers import L1, L2, ElasticNet, Regularizer
@@ -32,9 +39,11 @@ __all__ = [
     "available_isas",
     "get_isa",
     "gradcheck",
+    "hesscheck",
     "info",
     "minimize",
     "numerical_gradient",
+    "numerical_hessian",
     "schedules",
     "set_isa",
     "set_num_threads",

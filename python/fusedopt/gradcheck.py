@@ -1,12 +1,16 @@
-"""Finite-difference gradient checks for NumPy objectives.
+"""Finite-difference gradient and Hessian checks for NumPy objectives.
 
-Two entry points:
+Four entry points:
 
 * :func:`numerical_gradient` -- the finite-difference gradient of a scalar
   function ``f(x)``, one coordinate at a time.
 * :func:`gradcheck` -- compares an analytic gradient with it and returns a
   :class:`GradcheckResult` (``bool(result)`` is the verdict), optionally raising
   :class:`GradcheckError`.
+* :func:`numerical_hessian` -- the finite-difference Hessian from a gradient
+  function ``grad(x)``, one column at a time, symmetrised.
+* :func:`hesscheck` -- compares an analytic Hessian with it, with the same
+  result, criterion and options as :func:`gradcheck`.
 
 Formulas
 --------
@@ -40,6 +44,11 @@ float32    ``1e-3`` (``u^(1/3) ≈ 4.9e-3``)         ``√u ≈ 3.45e-4``
 
 Central differences are the default and the more accurate choice
 (error ``O(h²)`` instead of ``O(h)``), at twice the evaluations.
+
+:func:`numerical_hessian` differences the gradient with the same steps and the
+same defaults: the analysis above holds per component with ``f`` replaced by
+``∂f/∂x_i``, so ``u^(1/3)`` is again the scale of the best central step
+(torch.autograd.gradgradcheck also uses ``1e-6``).
 
 When float32 is appropriate
 ---------------------------
@@ -88,7 +97,9 @@ __all__ = [
     "GradcheckResult",
     "default_eps",
     "gradcheck",
+    "hesscheck",
     "numerical_gradient",
+    "numerical_hessian",
 ]
 
 METHODS = ("central", "forward")
@@ -97,11 +108,12 @@ _REPORT_ROWS = 5
 
 Objective = Callable[[np.ndarray], Any]
 Gradient = Union[Callable[[np.ndarray], Any], np.ndarray, Sequence[Any]]
+Hessian = Any  # a callable, an array_like or a scipy.sparse matrix
 Seed = Union[int, np.random.Generator, np.random.SeedSequence, None]
 
 
 class GradcheckError(AssertionError):
-    """Raised by ``gradcheck(..., raise_exception=True)`` when the check fails.
+    """Raised by ``gradcheck``/``hesscheck(..., raise_exception=True)`` when the check fails.
 
     The message is the :class:`GradcheckResult` report; the result itself is
     the ``result`` attribute.
@@ -114,7 +126,12 @@ class GradcheckError(AssertionError):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class GradcheckResult:
-    """Outcome of :func:`gradcheck`. ``bool(result)`` is ``result.ok``.
+    """Outcome of :func:`gradcheck` or :func:`hesscheck`. ``bool(result)`` is ``result.ok``.
+
+    For :func:`hesscheck` the checked quantity is the ``(x.size, x.size)``
+    Hessian of the flattened ``x``: "coordinate" below means an entry
+    ``(i, j)`` of it, and ``numerical``, ``analytic`` and ``checked_mask``
+    have that shape.
 
     Attributes
     ----------
@@ -147,13 +164,17 @@ class GradcheckResult:
     directional_analytic, directional_numerical, directional_error : float or None
         The random-direction check run with ``max_coords``: ``aᵀv``, the
         difference quotient of ``f`` along ``v``, and their absolute
-        difference. ``None`` if no directional check ran.
+        difference (for :func:`hesscheck`: the component of ``Hv`` and of the
+        difference quotient of ``grad`` along ``v`` that violates the
+        criterion the most). ``None`` if no directional check ran.
     directional_ok : bool or None
         Whether the directional check passed; ``None`` if it did not run.
     method : str
         ``"central"`` or ``"forward"``.
     eps, rtol, atol : float
         The base step and the tolerances used.
+    kind : str
+        ``"gradient"`` or ``"Hessian"``: what was checked.
     """
 
     ok: bool
@@ -174,15 +195,17 @@ class GradcheckResult:
     eps: float
     rtol: float
     atol: float
+    kind: str = "gradient"
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __repr__(self) -> str:
         verdict = "passed" if self.ok else "FAILED"
+        items = "entries" if self.kind == "Hessian" else "coordinates"
         lines = [
-            f"GradcheckResult(ok={self.ok}): gradient check {verdict}, "
-            f"{self.checked} of {self.analytic.size} coordinates checked, "
+            f"GradcheckResult(ok={self.ok}): {self.kind} check {verdict}, "
+            f"{self.checked} of {self.analytic.size} {items} checked, "
             f"{self.failures} outside |a - n| <= atol + rtol*|n| "
             f"(method={self.method!r}, eps={self.eps:.3g}, rtol={self.rtol:.3g}, "
             f"atol={self.atol:.3g})",
@@ -191,7 +214,7 @@ class GradcheckResult:
         ]
         rows = _worst(self)
         if rows:
-            lines.append("  worst coordinates:")
+            lines.append(f"  worst {items}:")
             lines.append(f"    {'index':<16} {'analytic':>14} {'numerical':>14} {'abs err':>11}")
             for index, a, n, err, bad in rows:
                 mark = "  FAIL" if bad else ""
@@ -284,7 +307,7 @@ def numerical_gradient(
         ``x`` read-only or not finite, bad ``method`` or ``eps``, or ``eps``
         too small to change some ``x_i``.
     """
-    _check_f(f)
+    _check_callable(f, "f")
     _check_x(x)
     _check_method(method)
     base = _base_eps(eps, x.dtype, method)
@@ -372,89 +395,205 @@ def gradcheck(
     TypeError, ValueError
         Bad arguments (the message names the argument).
     """
-    _check_f(f)
+    _check_callable(f, "f")
     _check_x(x)
     _check_method(method)
     base = _base_eps(eps, x.dtype, method)
-    nonneg(rtol, "rtol")
-    nonneg(atol, "atol")
-    flag(raise_exception, "raise_exception")
-    if max_coords is not None:
-        if not isinstance(max_coords, (int, np.integer)) or isinstance(max_coords, bool):
-            raise TypeError(f"max_coords must be an int or None, got {max_coords!r}")
-        if max_coords < 1:
-            raise ValueError(f"max_coords must be >= 1, got {max_coords!r}")
-    rtol, atol = float(rtol), float(atol)
+    rtol, atol = _check_options(rtol, atol, raise_exception, max_coords)
 
     analytic = _analytic(grad, x)
-    size = x.size
-    rng = np.random.default_rng(seed) if max_coords is not None else None
-    if rng is not None and max_coords < size:
-        flat = np.sort(rng.choice(size, size=int(max_coords), replace=False))
-    else:
-        flat = np.arange(size)
-
-    f0 = _call(f, x) if method == "forward" and size else None
-    numerical = np.full(size, np.nan)
+    flat, rng = _sample(x.size, max_coords, seed)
+    f0 = _call(f, x) if method == "forward" and x.size else None
+    numerical = np.full(x.size, np.nan)
     numerical[flat] = _partials(f, x, flat, base, method, f0)
-    numerical = numerical.reshape(x.shape)
-    mask = np.zeros(size, dtype=bool)
+    mask = np.zeros(x.size, dtype=bool)
     mask[flat] = True
-    mask = mask.reshape(x.shape)
 
-    a = analytic.reshape(-1)[flat]
-    n = numerical.reshape(-1)[flat]
-    err = np.abs(a - n)
-    with np.errstate(invalid="ignore"):
-        passed = err <= atol + rtol * np.abs(n)
-    failures = int(np.count_nonzero(~passed))
+    directional = None
+    if rng is not None and x.size:
+        d, quotient = _directional(lambda v: _call(f, v), x, rng, base, method, f0)
+        length = float(np.linalg.norm(d))
+        a_d = float(np.dot(analytic.reshape(-1), d.reshape(-1))) / length
+        directional = (np.array([a_d]), np.array([quotient]))
 
-    if flat.size:
-        score = _score(err, n, rtol, atol)
-        worst_index = _index(int(flat[int(np.argmax(score))]), x.shape)
-        max_abs = float(np.max(err))
-        max_rel = float(np.max(err / np.maximum(np.maximum(np.abs(a), np.abs(n)), _TINY)))
-        norm_scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(n)), _TINY)
-        rel = float(np.linalg.norm(a - n)) / norm_scale
-    else:
-        worst_index, max_abs, max_rel, rel = None, 0.0, 0.0, 0.0
+    return _result(
+        analytic, numerical.reshape(x.shape), mask.reshape(x.shape), directional,
+        kind="gradient", method=method, eps=base, rtol=rtol, atol=atol,
+        raise_exception=raise_exception,
+    )  # fmt: skip
 
-    d_analytic = d_numerical = d_error = None
-    d_ok: bool | None = None
-    if rng is not None and size:
-        d_analytic, d_numerical = _directional(f, x, analytic, rng, base, method, f0)
-        d_error = abs(d_analytic - d_numerical)
-        d_ok = bool(d_error <= atol + rtol * abs(d_numerical))
 
-    result = GradcheckResult(
-        ok=failures == 0 and d_ok is not False,
-        max_abs_error=max_abs,
-        max_rel_error=max_rel,
-        rel_error=rel,
-        worst_index=worst_index,
-        numerical=numerical,
-        analytic=analytic,
-        checked_mask=mask,
-        checked=int(flat.size),
-        failures=failures,
-        directional_analytic=d_analytic,
-        directional_numerical=d_numerical,
-        directional_error=d_error,
-        directional_ok=d_ok,
-        method=method,
-        eps=base,
-        rtol=rtol,
-        atol=atol,
-    )
-    if raise_exception and not result.ok:
-        raise GradcheckError(result)
-    return result
+def numerical_hessian(
+    grad: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    *,
+    eps: float | None = None,
+    method: str = "central",
+) -> np.ndarray:
+    """Finite-difference Hessian from the gradient function ``grad`` at ``x``.
+
+    Column ``j`` is the difference quotient of ``grad`` along coordinate ``j``
+    of the flattened ``x``, with the same in-place perturbation, relative step
+    ``e_j = eps·max(1, |x_j|)`` and rounding-corrected steps ``h⁺``, ``h⁻`` as
+    :func:`numerical_gradient`::
+
+        central: H[:, j] = (grad(x + h⁺e_j) - grad(x - h⁻e_j)) / (h⁺ + h⁻)   (2 calls per column)
+        forward: H[:, j] = (grad(x + h⁺e_j) - grad(x)) / h⁺                 (1 call + 1 for grad(x))
+
+    and the result is symmetrised, ``(H + Hᵀ) / 2``, which averages the two
+    estimates of each off-diagonal entry. ``x`` is left bit-identical, also
+    when ``grad`` raises (the exception propagates).
+
+    The error analysis of :func:`numerical_gradient` applies with ``f``
+    replaced by each component of ``grad``: central differences have
+    truncation error ``≈ h²·|∇³f|/6`` and rounding error ``≈ u·|∇f|/h``, so
+    the best step is again ``≈ u^(1/3)`` (``u`` the dtype's machine
+    epsilon), and the default is :func:`default_eps`'s: float64 central
+    ``1e-6`` (torch.autograd.gradgradcheck's step), float32 central ``1e-3``.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(x) -> array`` of ``x``'s shape (anything ``numpy.asarray``
+        turns into a real array); called with ``x`` itself, perturbed in place.
+    x : numpy.ndarray
+        float32 or float64, any shape, writeable, finite. A multi-dimensional
+        ``x`` is treated as its flattening ``x.reshape(-1)``.
+    eps : float, optional
+        Base step, > 0 and finite. Default: :func:`default_eps` for ``x``'s
+        dtype and ``method``.
+    method : {"central", "forward"}
+        Difference scheme; central (the default) is accurate to ``O(h²)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(x.size, x.size)``, symmetric: entry ``(i, j)`` is
+        ``∂²f / ∂x_i ∂x_j`` for the flat indices ``i``, ``j`` of ``x``.
+
+    Raises
+    ------
+    TypeError
+        ``grad`` not callable or returning a non-real array; ``x`` not a
+        float32 or float64 ndarray.
+    ValueError
+        ``grad(x)`` of the wrong shape; ``x`` read-only or not finite; bad
+        ``method`` or ``eps``, or ``eps`` too small to change some ``x_i``.
+    """
+    _check_callable(grad, "grad")
+    _check_x(x)
+    _check_method(method)
+    base = _base_eps(eps, x.dtype, method)
+    flat = np.arange(x.size)
+    g0 = _flat_gradient(grad)(x) if method == "forward" and x.size else None
+    return _symmetrised(_columns(grad, x, flat, base, method, g0), flat)[0]
+
+
+def hesscheck(
+    grad: Callable[[np.ndarray], Any],
+    hess: Hessian,
+    x: np.ndarray,
+    *,
+    eps: float | None = None,
+    method: str = "central",
+    rtol: float = 1e-3,
+    atol: float = 1e-5,
+    raise_exception: bool = False,
+    max_coords: int | None = None,
+    seed: Seed = None,
+) -> GradcheckResult:
+    """Compare an analytic Hessian with finite differences of the gradient.
+
+    The analytic Hessian ``A`` (``hess(x)``, called once at the unperturbed
+    ``x`` before any perturbation, or ``hess`` itself if it is not callable)
+    is compared with ``N = numerical_hessian(grad, x, eps=eps, method=method)``
+    entry by entry with :func:`gradcheck`'s criterion::
+
+        |A_ij - N_ij| <= atol + rtol·|N_ij|
+
+    and summarised as in :func:`gradcheck`; the report names the worst
+    entries as ``(i, j)``. ``N`` is symmetric, so an asymmetric ``A`` fails.
+    The check is only as good as ``grad``: check it first with
+    :func:`gradcheck`.
+
+    With ``max_coords``, only that many columns ``j`` (drawn without
+    replacement by ``numpy.random.default_rng(seed)``) are differenced; each
+    also gives row ``j`` by symmetry, so rows and columns ``j`` are checked.
+    A random-direction check is added as in :func:`gradcheck`: with the
+    displacement ``d`` actually taken along a random unit vector, every
+    component of ``A d / ‖d‖`` must match ``(grad(x⁺) - grad(x⁻)) / ‖d‖``
+    by the same criterion; the worst component is reported.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(x)`` returning an array of ``x``'s shape; called with ``x``
+        itself, perturbed in place.
+    hess : callable, array_like or scipy.sparse matrix
+        ``hess(x)`` returning the Hessian, or the Hessian itself: shape
+        ``(x.size, x.size)`` (or ``x.shape + x.shape``), a NumPy array or
+        anything with a ``toarray()`` method (scipy.sparse). NaN entries fail
+        the check (they do not raise).
+    x : numpy.ndarray
+        float32 or float64, writeable, finite; left bit-identical. A
+        multi-dimensional ``x`` is treated as ``x.reshape(-1)``.
+    eps : float, optional
+        Base step; default :func:`default_eps` (see :func:`numerical_hessian`).
+    method : {"central", "forward"}
+        Difference scheme.
+    rtol, atol : float
+        Tolerances (torch.autograd.gradgradcheck's defaults), finite and >= 0.
+        The difference error scales with ``|grad|``: for badly scaled
+        problems raise ``atol`` or ``eps``.
+    raise_exception : bool
+        If True, a failed check raises :class:`GradcheckError`.
+    max_coords : int, optional
+        Difference at most this many columns, chosen at random, plus the
+        random-direction check. ``None`` (default): every column, no
+        directional check.
+    seed : int, numpy.random.Generator or None
+        Seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    GradcheckResult
+        With ``kind="Hessian"``; ``numerical``, ``analytic`` and
+        ``checked_mask`` have shape ``(x.size, x.size)`` and ``worst_index``
+        is ``(i, j)``.
+
+    Raises
+    ------
+    GradcheckError
+        ``raise_exception=True`` and the check failed.
+    TypeError, ValueError
+        Bad arguments (the message names the argument).
+    """
+    _check_callable(grad, "grad")
+    _check_x(x)
+    _check_method(method)
+    base = _base_eps(eps, x.dtype, method)
+    rtol, atol = _check_options(rtol, atol, raise_exception, max_coords)
+
+    analytic = _analytic_hessian(hess, x)
+    flat, rng = _sample(x.size, max_coords, seed)
+    g0 = _flat_gradient(grad)(x) if method == "forward" and x.size else None
+    numerical, mask = _symmetrised(_columns(grad, x, flat, base, method, g0), flat)
+
+    directional = None
+    if rng is not None and x.size:
+        d, quotient = _directional(_flat_gradient(grad), x, rng, base, method, g0)
+        directional = (analytic @ d.reshape(-1) / float(np.linalg.norm(d)), quotient)
+
+    return _result(
+        analytic, numerical, mask, directional, kind="Hessian", method=method, eps=base,
+        rtol=rtol, atol=atol, raise_exception=raise_exception,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------ helpers
-def _check_f(f: Any) -> None:
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
+def _check_callable(fn: Any, name: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
 
 
 def _check_x(x: Any) -> None:
@@ -486,6 +625,31 @@ def _base_eps(eps: Any, dtype: np.dtype, method: str) -> float:
     return float(eps)
 
 
+def _check_options(
+    rtol: Any, atol: Any, raise_exception: Any, max_coords: Any
+) -> tuple[float, float]:
+    """Validate the options :func:`gradcheck` and :func:`hesscheck` share."""
+    nonneg(rtol, "rtol")
+    nonneg(atol, "atol")
+    flag(raise_exception, "raise_exception")
+    if max_coords is not None:
+        if not isinstance(max_coords, (int, np.integer)) or isinstance(max_coords, bool):
+            raise TypeError(f"max_coords must be an int or None, got {max_coords!r}")
+        if max_coords < 1:
+            raise ValueError(f"max_coords must be >= 1, got {max_coords!r}")
+    return float(rtol), float(atol)
+
+
+def _sample(
+    size: int, max_coords: int | None, seed: Seed
+) -> tuple[np.ndarray, np.random.Generator | None]:
+    """The flat indices to difference, and the generator for the directional check."""
+    rng = np.random.default_rng(seed) if max_coords is not None else None
+    if rng is not None and max_coords is not None and max_coords < size:
+        return np.sort(rng.choice(size, size=int(max_coords), replace=False)), rng
+    return np.arange(size), rng
+
+
 def _call(f: Objective, x: np.ndarray) -> float:
     """``float(f(x))``, rejecting arrays and non-real results."""
     value = f(x)
@@ -496,16 +660,41 @@ def _call(f: Objective, x: np.ndarray) -> float:
     return float(array)
 
 
+def _real_array(value: Any, where: str, what: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where} dtype {array.dtype}; expected {what}")
+    return array
+
+
 def _analytic(grad: Gradient, x: np.ndarray) -> np.ndarray:
     """The analytic gradient as a new float64 array of ``x``'s shape."""
     value = grad(x) if callable(grad) else grad
     where = "grad(x) returned" if callable(grad) else "grad is"
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{where} dtype {array.dtype}; expected a real array")
+    array = _real_array(value, where, "a real array")
     if array.shape != x.shape:
         raise ValueError(f"{where} shape {array.shape}, expected {x.shape} (the shape of x)")
     return np.array(array, dtype=np.float64, copy=True)
+
+
+def _flat_gradient(grad: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], np.ndarray]:
+    """``v -> grad(v)`` checked, copied to float64 and flattened."""
+    return lambda v: _analytic(grad, v).reshape(-1)
+
+
+def _analytic_hessian(hess: Hessian, x: np.ndarray) -> np.ndarray:
+    """The analytic Hessian as a new float64 ``(x.size, x.size)`` array."""
+    value = hess(x) if callable(hess) else hess
+    where = "hess(x) returned" if callable(hess) else "hess is"
+    if hasattr(value, "toarray"):  # scipy.sparse
+        value = value.toarray()
+    array = _real_array(value, where, "a real (n, n) array, a scipy.sparse matrix or a callable")
+    n = x.size
+    if array.shape not in ((n, n), x.shape + x.shape):
+        raise ValueError(
+            f"{where} shape {array.shape}, expected ({n}, {n}) (x.size = {n} rows and columns)"
+        )
+    return np.array(array, dtype=np.float64, copy=True).reshape(n, n)
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -519,6 +708,44 @@ def _step_error(eps: float, x: np.ndarray, index: tuple[int, ...]) -> ValueError
     )
 
 
+def _quotient(
+    call: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    index: tuple[int, ...],
+    base: float,
+    method: str,
+    at_x: Any,
+) -> Any:
+    """The difference quotient of ``call`` (scalar- or array-valued) along ``x[index]``.
+
+    Divides by the steps actually taken after rounding to ``x``'s dtype;
+    ``at_x`` is ``call(x)`` for forward differences. ``x[index]`` gets its
+    original bits back, also when ``call`` raises.
+    """
+    original = x[index]  # a NumPy scalar of x's dtype: the exact bits
+    xi = float(original)
+    e = base * max(1.0, abs(xi))
+    plus = x.dtype.type(xi + e)
+    minus = x.dtype.type(xi - e) if method == "central" else original
+    steps = [float(plus) - xi]  # h⁺
+    if method == "central":
+        steps.append(xi - float(minus))  # h⁻
+    step = sum(steps)
+    if not (min(steps) > 0 and math.isfinite(step)):
+        raise _step_error(base, x, index)
+    try:
+        x[index] = plus
+        value_plus = call(x)
+        if method == "central":
+            x[index] = minus
+            value_minus = call(x)
+        else:
+            value_minus = at_x
+    finally:
+        x[index] = original
+    return (value_plus - value_minus) / step
+
+
 def _partials(
     f: Objective,
     x: np.ndarray,
@@ -527,52 +754,62 @@ def _partials(
     method: str,
     f0: float | None,
 ) -> np.ndarray:
-    """Difference quotients at the flat indices ``flat``; ``x`` restored after each."""
+    """Difference quotients of ``f`` at the flat indices ``flat``; ``x`` restored after each."""
     out = np.empty(len(flat))
-    scalar = x.dtype.type
     for k, i in enumerate(flat):
         index = _index(int(i), x.shape)
-        original = x[index]  # a NumPy scalar of x's dtype: the exact bits
-        xi = float(original)
-        e = base * max(1.0, abs(xi))
-        plus = scalar(xi + e)
-        h_plus = float(plus) - xi
-        if method == "central":
-            minus = scalar(xi - e)
-            h_minus = xi - float(minus)
-            if not (h_plus > 0 and h_minus > 0 and math.isfinite(h_plus + h_minus)):
-                raise _step_error(base, x, index)
-            try:
-                x[index] = plus
-                f_plus = _call(f, x)
-                x[index] = minus
-                f_minus = _call(f, x)
-            finally:
-                x[index] = original
-            out[k] = (f_plus - f_minus) / (h_plus + h_minus)
-        else:
-            if not (h_plus > 0 and math.isfinite(h_plus)):
-                raise _step_error(base, x, index)
-            assert f0 is not None
-            try:
-                x[index] = plus
-                f_plus = _call(f, x)
-            finally:
-                x[index] = original
-            out[k] = (f_plus - f0) / h_plus
+        out[k] = _quotient(lambda v: _call(f, v), x, index, base, method, f0)
     return out
 
 
-def _directional(
-    f: Objective,
+def _columns(
+    grad: Callable[[np.ndarray], Any],
     x: np.ndarray,
-    analytic: np.ndarray,
+    flat: np.ndarray,
+    base: float,
+    method: str,
+    g0: np.ndarray | None,
+) -> np.ndarray:
+    """Difference quotients of ``grad`` along the flat indices ``flat``, as the
+    columns of a ``(x.size, len(flat))`` array; ``x`` restored after each."""
+    out = np.empty((x.size, len(flat)))
+    call = _flat_gradient(grad)
+    for k, i in enumerate(flat):
+        index = _index(int(i), x.shape)
+        out[:, k] = _quotient(call, x, index, base, method, g0)
+    return out
+
+
+def _symmetrised(columns: np.ndarray, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(n, n)`` Hessian estimate from the columns ``flat`` and its mask.
+
+    Column ``j`` also gives row ``j`` (H is symmetric); entries seen twice are
+    averaged, which makes the full estimate ``(H + Hᵀ) / 2``. Entries in
+    neither a computed row nor column are NaN.
+    """
+    n = columns.shape[0]
+    have = np.zeros((n, n), dtype=bool)
+    have[:, flat] = True
+    estimate = np.zeros((n, n))
+    estimate[:, flat] = columns
+    both = have & have.T
+    mirrored = np.where(have, estimate, estimate.T)
+    out = np.where(both, 0.5 * (estimate + estimate.T), mirrored)
+    mask = have | have.T
+    out[~mask] = np.nan
+    return out, mask
+
+
+def _directional(
+    call: Callable[[np.ndarray], Any],
+    x: np.ndarray,
     rng: np.random.Generator,
     base: float,
     method: str,
-    f0: float | None,
-) -> tuple[float, float]:
-    """(aᵀd/‖d‖, Δf/‖d‖) along a random unit direction; ``x`` restored after."""
+    at_x: Any,
+) -> tuple[np.ndarray, Any]:
+    """A random displacement ``d`` (float64, ``x``'s shape) and
+    ``(call(x⁺) - call(x⁻)) / ‖d‖``; ``x`` restored after."""
     v = rng.standard_normal(x.shape)
     v /= np.linalg.norm(v)
     original = x.copy()
@@ -586,16 +823,15 @@ def _directional(
         raise ValueError(f"eps={base!r} gives no usable step along the random direction")
     try:
         np.copyto(x, plus)
-        f_plus = _call(f, x)
+        value_plus = call(x)
         if method == "central":
             np.copyto(x, minus)
-            f_minus = _call(f, x)
+            value_minus = call(x)
         else:
-            assert f0 is not None
-            f_minus = f0
+            value_minus = at_x
     finally:
         np.copyto(x, original)
-    return float(np.dot(analytic.reshape(-1), d.reshape(-1))) / length, (f_plus - f_minus) / length
+    return d, (value_plus - value_minus) / length
 
 
 def _score(err: np.ndarray, n: np.ndarray, rtol: float, atol: float) -> np.ndarray:
@@ -606,6 +842,83 @@ def _score(err: np.ndarray, n: np.ndarray, rtol: float, atol: float) -> np.ndarr
     score[(err == 0) & (tol == 0)] = 0.0
     score[np.isnan(score)] = np.inf
     return score
+
+
+def _passes(err: np.ndarray, n: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """torch's criterion ``|a - n| <= atol + rtol·|n|`` (NaN fails)."""
+    with np.errstate(invalid="ignore"):
+        return err <= atol + rtol * np.abs(n)
+
+
+def _directional_summary(
+    a: np.ndarray, n: np.ndarray, rtol: float, atol: float
+) -> tuple[float, float, float, bool]:
+    """(analytic, numerical, error, ok) of the worst component of a directional check."""
+    err = np.abs(a - n)
+    k = int(np.argmax(_score(err, n, rtol, atol)))
+    ok = bool(np.all(_passes(err, n, rtol, atol)))
+    return float(a[k]), float(n[k]), float(err[k]), ok
+
+
+def _result(
+    analytic: np.ndarray,
+    numerical: np.ndarray,
+    mask: np.ndarray,
+    directional: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    kind: str,
+    method: str,
+    eps: float,
+    rtol: float,
+    atol: float,
+    raise_exception: bool,
+) -> GradcheckResult:
+    """Compare ``analytic`` with ``numerical`` where ``mask`` holds; raise if asked."""
+    flat = np.flatnonzero(mask.reshape(-1))
+    a = analytic.reshape(-1)[flat]
+    n = numerical.reshape(-1)[flat]
+    err = np.abs(a - n)
+    failures = int(np.count_nonzero(~_passes(err, n, rtol, atol)))
+
+    if flat.size:
+        score = _score(err, n, rtol, atol)
+        worst_index = _index(int(flat[int(np.argmax(score))]), analytic.shape)
+        max_abs = float(np.max(err))
+        max_rel = float(np.max(err / np.maximum(np.maximum(np.abs(a), np.abs(n)), _TINY)))
+        norm_scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(n)), _TINY)
+        rel = float(np.linalg.norm(a - n)) / norm_scale
+    else:
+        worst_index, max_abs, max_rel, rel = None, 0.0, 0.0, 0.0
+
+    d_analytic = d_numerical = d_error = None
+    d_ok: bool | None = None
+    if directional is not None:
+        d_analytic, d_numerical, d_error, d_ok = _directional_summary(*directional, rtol, atol)
+
+    result = GradcheckResult(
+        ok=failures == 0 and d_ok is not False,
+        max_abs_error=max_abs,
+        max_rel_error=max_rel,
+        rel_error=rel,
+        worst_index=worst_index,
+        numerical=numerical,
+        analytic=analytic,
+        checked_mask=mask,
+        checked=int(flat.size),
+        failures=failures,
+        directional_analytic=d_analytic,
+        directional_numerical=d_numerical,
+        directional_error=d_error,
+        directional_ok=d_ok,
+        method=method,
+        eps=eps,
+        rtol=rtol,
+        atol=atol,
+        kind=kind,
+    )
+    if raise_exception and not result.ok:
+        raise GradcheckError(result)
+    return result
 
 
 def _worst(result: GradcheckResult) -> list[tuple[tuple[int, ...], float, float, float, bool]]:
