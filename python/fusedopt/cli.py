@@ -31,27 +31,58 @@ def _parser() -> argparse.ArgumentParser:
         "interleaved, against a roofline pass with the same memory traffic measured in the "
         "same run. 'fusedopt bench lbfgs' compares fusedopt.minimize with scipy instead.",
     )
-    bench.add_argument("what", nargs="?", choices=("step", "lbfgs"), default="step",
-                       help="optimizer steps (default) or the L-BFGS solver")  # fmt: skip
-    bench.add_argument("--quick", action="store_true",
-                       help="small sizes (<= 1e7), adamw and sgd, few rounds: under a minute")  # fmt: skip
-    bench.add_argument("--threads", type=_positive_int, default=None,
-                       help="threads for every peer (default: OMP_NUM_THREADS or all cores)")  # fmt: skip
-    bench.add_argument("--optimizers", type=_names(tuple(SPECS)), default=None,
-                       help=f"comma-separated, from {','.join(SPECS)} (default: all)")  # fmt: skip
-    bench.add_argument("--sizes", type=_sizes, default=None,
-                       help="single-tensor sizes, e.g. 1e3,1e5,1e7 (default 1e3..1e8; "
-                       "--quick 1e3..1e7)")  # fmt: skip
-    bench.add_argument("--models", type=_names(("none", *MODEL_NAMES)), default=None,
-                       help=f"model-shaped lists from {','.join(MODEL_NAMES)} or 'none' "
-                       "(default: all)")  # fmt: skip
+    bench.add_argument(
+        "what",
+        nargs="?",
+        choices=("step", "lbfgs"),
+        default="step",
+        help="optimizer steps (default) or the L-BFGS solver",
+    )
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (<= 1e7), adamw and sgd, few rounds: under a minute",
+    )
+    bench.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="threads for every peer (default: OMP_NUM_THREADS or all cores)",
+    )
+    bench.add_argument(
+        "--optimizers",
+        type=_names(tuple(SPECS)),
+        default=None,
+        help=f"comma-separated, from {','.join(SPECS)} (default: all)",
+    )
+    bench.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=None,
+        help="single-tensor sizes, e.g. 1e3,1e5,1e7 (default 1e3..1e8; --quick 1e3..1e7)",
+    )
+    bench.add_argument(
+        "--models",
+        type=_names(("none", *MODEL_NAMES)),
+        default=None,
+        help=f"model-shaped lists from {','.join(MODEL_NAMES)} or 'none' (default: all)",
+    )
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    bench.add_argument("--rounds", type=_positive_int, default=None,
-                       help="maximum interleaved rounds per row (default 25; --quick 5)")  # fmt: skip
-    bench.add_argument("--output", type=Path, default=Path("fusedopt-bench"),
-                       help="folder for results.json and the plots (default ./fusedopt-bench)")  # fmt: skip
-    bench.add_argument("--json", action="store_true",
-                       help="print the results as JSON instead of the table")  # fmt: skip
+    bench.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=None,
+        help="maximum interleaved rounds per row (default 25; --quick 5)",
+    )
+    bench.add_argument(
+        "--output",
+        type=Path,
+        default=Path("fusedopt-bench"),
+        help="folder for results.json and the plots (default ./fusedopt-bench)",
+    )
+    bench.add_argument(
+        "--json", action="store_true", help="print the results as JSON instead of the table"
+    )
     return parser
 
 
@@ -161,10 +192,17 @@ def _bench_step(args: argparse.Namespace) -> int:
     )
     threads = step.set_threads(args.threads)
     advance, close = _progress(len(options.optimizers) * len(workloads))
-    result: dict[str, Any] = {"schema": report.SCHEMA, "command": "step",
-                              "machine": machine_info(threads)}  # fmt: skip
-    result["options"] = dict(optimizers=list(options.optimizers), dtype=args.dtype,
-                             quick=quick, workloads=[w.name for w in workloads])  # fmt: skip
+    result: dict[str, Any] = {
+        "schema": report.SCHEMA,
+        "command": "step",
+        "machine": machine_info(threads),
+    }
+    result["options"] = dict(
+        optimizers=list(options.optimizers),
+        dtype=args.dtype,
+        quick=quick,
+        workloads=[w.name for w in workloads],
+    )
     result.update(step.run(options, advance))
     close()
     report.write_json(result, args.output / "results.json")
@@ -191,8 +229,10 @@ def _plots(result: dict[str, Any], folder: Path) -> list[Path]:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("matplotlib is not installed: plots skipped (pip install 'fusedopt[bench]')",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "matplotlib is not installed: plots skipped (pip install 'fusedopt[bench]')",
+            file=sys.stderr,
+        )
         return []
     return report.plot_step(result, folder)
 
@@ -215,8 +255,11 @@ def _bench_lbfgs(args: argparse.Namespace) -> int:
     problems = solvers.problems(args.quick)
     advance, close = _progress(len(problems))
     rounds = args.rounds or (3 if args.quick else 5)
-    result: dict[str, Any] = {"schema": report.SCHEMA, "command": "lbfgs",
-                              "machine": machine_info(threads)}  # fmt: skip
+    result: dict[str, Any] = {
+        "schema": report.SCHEMA,
+        "command": "lbfgs",
+        "machine": machine_info(threads),
+    }
     result.update(solvers.run(args.quick, rounds, advance))
     close()
     report.write_json(result, args.output / "lbfgs.json")

@@ -8,15 +8,15 @@ raises :class:`Skip` with the reason, which the report lists.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .. import _core
+from .. import _core, reference
 from .. import optim as fused
-from .. import reference
 from ..regularizers import L1
 
 StepFn = Callable[[], None]
@@ -138,13 +138,21 @@ def torch_peer(mode: str) -> Callable[[Spec, list[np.ndarray], list[np.ndarray]]
 
         tensors = [torch.from_numpy(p) for p in params]  # views: updates land in params
         for t, g in zip(tensors, grads):
-            t.grad = torch.from_numpy(g)
+            t.grad = _read_only_tensor(torch, g)
         flags = {"for-loop": dict(foreach=False), "foreach": dict(foreach=True)}
         options = flags.get(mode, dict(fused=True))
         opt = getattr(torch.optim, spec.algo)(tensors, **spec.hyper, **options)
         return opt.step
 
     return make
+
+
+def _read_only_tensor(torch: Any, array: np.ndarray) -> Any:
+    """A view of a gradient the benchmark made read-only so that no peer can change it
+    (torch warns that it cannot enforce that; optimizers only read gradients)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
 
 
 def deepspeed_peer(spec: Spec, params: list[np.ndarray], grads: list[np.ndarray]) -> StepFn:
@@ -158,7 +166,7 @@ def deepspeed_peer(spec: Spec, params: list[np.ndarray], grads: list[np.ndarray]
 
     tensors = [torch.nn.Parameter(torch.from_numpy(p)) for p in params]
     for t, g in zip(tensors, grads):
-        t.grad = torch.from_numpy(g)
+        t.grad = _read_only_tensor(torch, g)
     opt = DeepSpeedCPUAdam(tensors, **spec.hyper, adamw_mode=spec.algo == "AdamW")
     return opt.step
 

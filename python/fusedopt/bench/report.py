@@ -113,8 +113,13 @@ def _throughput(ax: Any, rows: list[dict[str, Any]], name: str) -> None:
         pts = [(r["numel"], r["peers"][peer]["gparams_per_s"]) for r in rows if peer in r["peers"]]
         style = dict(lw=2.5, color="C3") if peer == "fusedopt" else dict(lw=1.2)
         ax.plot(*zip(*pts), "o-", ms=3, label=peer, **style)
-    ax.set(xscale="log", yscale="log", xlabel="parameters (one tensor)", ylabel="Gparam/s",
-           title=f"{name}: step throughput")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="parameters (one tensor)",
+        ylabel="Gparam/s",
+        title=f"{name}: step throughput",
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
 
@@ -127,8 +132,14 @@ def _bars(ax: Any, rows: list[dict[str, Any]], name: str) -> None:
         ys = [r["peers"][peer]["gbps"] for r in rows if peer in r["peers"]]
         ax.bar(xs, ys, width, label=peer, color="C3" if peer == "fusedopt" else f"C{j % 10}")
     for i, r in enumerate(rows):
-        ax.hlines(r["roofline"]["gbps"], i - width / 2, i + 0.8 - width / 2, colors="k",
-                  linestyles="--", label="roofline (measured)" if i == 0 else None)  # fmt: skip
+        ax.hlines(
+            r["roofline"]["gbps"],
+            i - width / 2,
+            i + 0.8 - width / 2,
+            colors="k",
+            linestyles="--",
+            label="roofline (measured)" if i == 0 else None,
+        )
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
     ax.set_xticklabels([r["workload"] for r in rows])
     ax.set(ylabel="GB/s (higher is better)", title=f"{name}: model-shaped parameter lists")

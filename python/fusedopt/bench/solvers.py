@@ -55,8 +55,9 @@ def _fusedopt(fun: Objective, x0: np.ndarray) -> dict[str, Any]:
 def _scipy(fun: Objective, x0: np.ndarray) -> dict[str, Any]:
     from scipy.optimize import minimize as scipy_minimize
 
-    res = scipy_minimize(fun, x0, jac=True, method="L-BFGS-B",
-                         options={"maxiter": 15000, "maxfun": 15000})  # fmt: skip
+    res = scipy_minimize(
+        fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 15000, "maxfun": 15000}
+    )
     return dict(f=float(res.fun), nit=int(res.nit), nfev=int(res.nfev), success=bool(res.success))
 
 
@@ -86,15 +87,22 @@ def _bench_problem(problem: Problem, solvers: dict[str, Solve], rounds: int) -> 
             last[name] = solve(fun, x0.copy())
             times[name].append(time.perf_counter() - t0)
     return [
-        dict(problem=problem.name, n=problem.n, solver=name, seconds=median(times[name]),
-             **last[name])  # fmt: skip
+        dict(
+            problem=problem.name,
+            n=problem.n,
+            solver=name,
+            seconds=median(times[name]),
+            **last[name],
+        )
         for name in solvers
     ]
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"{'problem':<18} {'n':>9} {'solver':<18} {'time':>10} {'nit':>6} {'nfev':>6} "
-             f"{'final f':>12} ok"]  # fmt: skip
+    lines = [
+        f"{'problem':<18} {'n':>9} {'solver':<18} {'time':>10} {'nit':>6} {'nfev':>6} "
+        f"{'final f':>12} ok"
+    ]
     for r in result["rows"]:
         lines.append(
             f"{r['problem']:<18} {r['n']:>9} {r['solver']:<18} {r['seconds'] * 1e3:8.1f} ms "
