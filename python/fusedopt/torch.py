@@ -15,6 +15,15 @@ and torch's lr schedulers work unchanged); replace them only through
 Supported: float32 and float64 CPU tensors, dense gradients. ``foreach`` and
 ``fused`` are accepted and ignored (the step is always fused);
 ``capturable=True`` and ``differentiable=True`` are errors.
+
+A step's Python cost does not grow with the number of parameters: the
+per-parameter pass runs in C++, and a gradient tensor checked at one step
+(CPU, dense, dtype, size, contiguous) is not checked again while it stays the
+same tensor object with the same storage at the same address (training with
+``zero_grad(set_to_none=False)`` reuses them). Not noticed, therefore: an
+in-place stride or size change of that same gradient tensor between steps
+(``p.grad.t_()``, ``p.grad.as_strided_(...)``), which torch.optim would follow.
+Replacing ``p.grad`` or ``p.grad.data`` is always noticed.
 """
 
 from __future__ import annotations
