@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fusedopt/lbfgs.hpp"
+#include "fusedopt/torch_lbfgs.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -93,20 +94,11 @@ void read_gradient(py::handle g, const std::vector<py::ssize_t>& shape, std::int
   if (n > 0) std::memcpy(out, arr.data(), static_cast<std::size_t>(n) * sizeof(double));
 }
 
-// Runs `session` from x (updated in place) on the user's fun; the GIL is
-// released except inside fun and callback.
-py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array& x_array,
-                  const std::vector<py::ssize_t>& shape, const py::tuple& args,
-                  const py::object& callback) {
-  // Written in place: it must be the caller's float64 C-contiguous buffer, never a copy.
-  if (!py::isinstance<py::array_t<double>>(x_array) || !(x_array.flags() & py::array::c_style) ||
-      !x_array.writeable())
-    throw py::type_error("internal: x must be a writeable C-contiguous float64 array");
-  auto x = py::reinterpret_borrow<py::array_t<double>>(x_array);
-  const auto n = static_cast<std::int64_t>(x.size());
-  if (n != session.size()) throw py::value_error("x has a different size than the session");
-
-  const Objective objective = [&](const double* xp, double* gp) -> double {
+// fun(x, *args) -> (f, g) as a C++ objective; called with the GIL released,
+// it takes the GIL for the call.
+Objective python_objective(const py::object& fun, const std::vector<py::ssize_t>& shape,
+                           std::int64_t n, const py::tuple& args) {
+  return [&fun, &shape, n, &args](const double* xp, double* gp) -> double {
     py::gil_scoped_acquire gil;
     const py::object r = args.empty() ? fun(user_x(xp, shape, n)) : fun(user_x(xp, shape, n), *args);
     if (!PyTuple_Check(r.ptr()) || PyTuple_GET_SIZE(r.ptr()) != 2)
@@ -114,6 +106,26 @@ py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array&
     read_gradient(PyTuple_GET_ITEM(r.ptr(), 1), shape, n, gp);
     return py::handle(PyTuple_GET_ITEM(r.ptr(), 0)).cast<double>();
   };
+}
+
+// x must be the caller's float64 C-contiguous buffer (it is written in place, never a copy).
+py::array_t<double> writeable_x(const py::array& x_array) {
+  if (!py::isinstance<py::array_t<double>>(x_array) || !(x_array.flags() & py::array::c_style) ||
+      !x_array.writeable())
+    throw py::type_error("internal: x must be a writeable C-contiguous float64 array");
+  return py::reinterpret_borrow<py::array_t<double>>(x_array);
+}
+
+// Runs `session` from x (updated in place) on the user's fun; the GIL is
+// released except inside fun and callback.
+py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array& x_array,
+                  const std::vector<py::ssize_t>& shape, const py::tuple& args,
+                  const py::object& callback) {
+  auto x = writeable_x(x_array);
+  const auto n = static_cast<std::int64_t>(x.size());
+  if (n != session.size()) throw py::value_error("x has a different size than the session");
+
+  const Objective objective = python_objective(fun, shape, n, args);
   const IterationCallback on_iteration = [&](const double* xp, double) -> bool {
     py::gil_scoped_acquire gil;
     try {
@@ -153,9 +165,46 @@ py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const std::ve
   return run_with(*session, fun, x, shape, args, callback);
 }
 
+// One torch.optim.LBFGS step(closure) from x (updated in place): fun(x) is the
+// closure at x, returning (loss, flat gradient).
+py::dict torch_lbfgs_step(TorchLbfgs& self, const py::object& fun, const py::array& x_array,
+                          const TorchLbfgsOptions& options) {
+  auto x = writeable_x(x_array);
+  const auto n = static_cast<std::int64_t>(x.size());
+  if (n != self.size()) throw py::value_error("x has a different size than the session");
+  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n)};
+  const py::tuple no_args;
+  const Objective objective = python_objective(fun, shape, n, no_args);
+  TorchLbfgsStep result;
+  {
+    py::gil_scoped_release release;
+    result = self.step(objective, x.mutable_data(), options);
+  }
+  py::dict out;
+  out["first_loss"] = result.first_loss;
+  out["n_iter"] = result.n_iter;
+  out["func_evals"] = result.func_evals;
+  return out;
+}
+
+TorchLbfgsOptions torch_lbfgs_options(double lr, std::int64_t max_iter, std::int64_t max_eval,
+                                      double tolerance_grad, double tolerance_change,
+                                      bool strong_wolfe) {
+  return {lr, max_iter, max_eval, tolerance_grad, tolerance_change, strong_wolfe};
+}
+
 }  // namespace
 
 void register_lbfgs(py::module_& m) {
+  py::class_<TorchLbfgsOptions>(m, "TorchLbfgsOptions")
+      .def(py::init(&torch_lbfgs_options), py::arg("lr"), py::arg("max_iter"),
+           py::arg("max_eval"), py::arg("tolerance_grad"), py::arg("tolerance_change"),
+           py::arg("strong_wolfe"));
+  py::class_<TorchLbfgs>(m, "TorchLbfgs")
+      .def(py::init<std::int64_t, int>(), py::arg("n"), py::arg("history_size"))
+      .def_property_readonly("size", &TorchLbfgs::size)
+      .def("step", &torch_lbfgs_step, py::arg("fun"), py::arg("x"), py::arg("options"),
+           "torch.optim.LBFGS's step from x (updated in place); fun(x) -> (loss, grad).");
   py::class_<LbfgsSession>(m, "LbfgsSession")
       .def(py::init(&make_session), py::arg("n"), py::arg("options"), py::arg("l1"))
       .def_property_readonly("size", &LbfgsSession::size)
