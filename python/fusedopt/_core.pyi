@@ -60,3 +60,22 @@ def lbfgs_minimize(
     l1: float,
     callback: Callable[[np.ndarray], Any] | None,
 ) -> dict[str, Any]: ...
+def newton_minimize(
+    fun: Callable[..., tuple[float, np.ndarray]],
+    x: np.ndarray,
+    shape: list[int],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    step: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None, float]],
+    callback: Callable[[np.ndarray], Any] | None,
+) -> dict[str, Any]: ...
+def newton_cg_minimize(
+    fun: Callable[..., tuple[float, np.ndarray]],
+    x: np.ndarray,
+    shape: list[int],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    hessp: Callable[..., Any] | None,
+    per_product: bool,
+    callback: Callable[[np.ndarray], Any] | None,
+) -> dict[str, Any]: ...
