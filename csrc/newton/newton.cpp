@@ -3,18 +3,24 @@
 // Each iteration gets a direction, then searches along it:
 //   * straight, x(t) = x + t s: Moré–Thuente (strong Wolfe) from t = 1, the
 //     Newton step, as L-BFGS's line search;
-//   * curved, when exact Newton found negative curvature d:
-//     x(t) = x + t s + sqrt(t) d, which is Moré & Sorensen's curvilinear path
-//     x + a^2 s + a d ("On the use of directions of negative curvature in a
-//     modified Newton method", Math. Programming 16, 1979) written in t = a^2.
-//     The step is the first t = 1, 1/2, 1/4, ... with
-//       f(x(t)) <= f(x) + c1 t (g's + d'Hd / 2),
-//     the sufficient decrease of the path's quadratic model
-//     f + a g'd + a^2 (g's + d'Hd / 2), by the same backtracking routine as
-//     OWL-QN's (Armijo with "slope" g's + d'Hd / 2 in t). Because d'Hd < 0,
-//     the test can be met even where g = 0 or g'd = 0 (a saddle), where a
-//     straight line search along the modified Newton step s cannot leave it.
+//   * curved, when exact Newton found negative curvature d: Moré & Sorensen's
+//     curvilinear search ("On the use of directions of negative curvature in a
+//     modified Newton method", Math. Programming 16, 1979) along
+//     x(a) = x + a^2 s + a d: the first a = 1, 1/2, 1/4, ... with
+//       f(x(a)) <= f(x) + c1 a^2 (g's + d'Hd / 2).
+//     Because d'Hd < 0 the test can be met even where g = 0 or g'd = 0 (a
+//     saddle), where a straight search along the modified Newton step s
+//     cannot leave it.
 // If the search fails, one retry along steepest descent; then the solver stops.
+//
+// Near a minimum the decrease a Newton step promises (-g's, of the order of
+// ||g||^2 / ||H||) falls below the rounding error of f long before the
+// gradient reaches a tight gtol, and then no sufficient-decrease test can
+// accept anything (Freudenstein & Roth at f = 49: ||g|| stalls at 3e-7 with
+// gtol = 1e-8, 40 evaluations per failed iteration). When the promised
+// decrease is below kRoundingNoise |f|, the first trial point (the full step)
+// is accepted if f rose by at most that much and the gradient shrank;
+// otherwise the search has failed.
 #include "fusedopt/newton.hpp"
 
 #include <algorithm>
@@ -50,7 +56,6 @@ LbfgsParams NewtonParams::line_search() const {
   p.max_ls = max_ls;
   p.c1 = c1;
   p.c2 = c2;
-  p.backtracking_wolfe = false;  // the curvilinear search is Armijo-only
   return p;
 }
 
@@ -59,11 +64,13 @@ namespace {
 using lbfgs::Trial;
 using lbfgs::Vectors;
 
+constexpr double kRoundingNoise = 1e-12;  // relative: far above the rounding of a sum of squares
+
 // What one iteration searches along (see the top of the file).
 struct Direction {
-  bool curved = false;      // x(t) = x + t s + sqrt(t) d, else x + t s
+  bool curved = false;      // x(a) = x + a^2 s + a d, else x(t) = x + t s
   double slope = 0.0;       // g's, or g's + d'Hd / 2 when curved
-  double first_step = 1.0;  // the first trial t
+  double first_step = 1.0;  // the first trial t (straight)
 };
 
 class Solver {
@@ -162,13 +169,13 @@ class Solver {
     return dir;
   }
 
-  // Evaluates x(t) into x_trial_, g_trial_.
+  // Evaluates x(t) = x + t s, or x(a) = x + a^2 s + a d, into x_trial_, g_trial_.
   Trial trial(const Direction& dir, double t) {
-    v_.xpay(x_trial_.data(), x_.data(), t, s_.data());
-    if (dir.curved) v_.axpy(std::sqrt(t), d_.data(), x_trial_.data());
+    v_.xpay(x_trial_.data(), x_.data(), dir.curved ? t * t : t, s_.data());
+    if (dir.curved) v_.axpy(t, d_.data(), x_trial_.data());
     Trial out{t, evaluate(x_trial_.data(), g_trial_.data()), 0.0};
     out.dg = v_.dot(g_trial_.data(), s_.data());  // d f(x(t)) / dt
-    if (dir.curved) out.dg += v_.dot(g_trial_.data(), d_.data()) / (2.0 * std::sqrt(t));
+    if (dir.curved) out.dg = 2.0 * t * out.dg + v_.dot(g_trial_.data(), d_.data());
     if (!std::isfinite(out.f) || !std::isfinite(out.dg)) saw_non_finite_ = true;
     return out;
   }
@@ -178,12 +185,20 @@ class Solver {
     if (!(dir.slope < 0.0)) return false;  // not a descent direction (or NaN)
     const int budget = static_cast<int>(std::min<std::int64_t>(p_.max_ls, p_.max_fev - nfev_));
     if (budget < 1) return false;
+    if (-dir.slope <= kRoundingNoise * std::fabs(f_)) return accept_within_noise(dir);
     const lbfgs::Phi phi = [&](double t) { return trial(dir, t); };
     const lbfgs::LineSearchResult ls =
-        dir.curved ? lbfgs::backtracking(phi, f_, dir.slope, dir.first_step, ls_, budget)
+        dir.curved ? lbfgs::curvilinear(phi, f_, dir.slope, ls_, budget)
                    : lbfgs::more_thuente(phi, f_, dir.slope, dir.first_step, ls_, budget);
     f_trial_ = ls.point.f;
     return ls.ok;
+  }
+
+  bool accept_within_noise(const Direction& dir) {
+    const Trial t = trial(dir, dir.curved ? 1.0 : dir.first_step);
+    f_trial_ = t.f;
+    return t.f <= f_ + kRoundingNoise * std::fabs(f_) &&
+           v_.abs_max(g_trial_.data()) < v_.abs_max(g_.data());
   }
 
   double f_trial_ = 0.0;

@@ -246,7 +246,7 @@ def minimize(
     succeeds; where H has a negative eigenvalue λ with eigenvector u, it also
     takes d = ±|λ|·u (gᵀd ≤ 0) and searches along Moré & Sorensen's
     curvilinear path x + α²s + αd for
-    f ≤ f(x) + c1·α²·(gᵀs + ½dᵀHd), α² = 1, ½, ¼, …; otherwise a strong-Wolfe
+    f ≤ f(x) + c1·α²·(gᵀs + ½dᵀHd), α = 1, ½, ¼, …; otherwise a strong-Wolfe
     (Moré–Thuente) search along s from step 1. A small gradient ends the run
     only where H has no clearly negative eigenvalue, so the solver does not
     stop at a saddle point (even one it starts at). Dense Hessians use
