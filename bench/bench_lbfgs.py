@@ -96,9 +96,9 @@ import numpy as np
 import scipy
 from _common import CpuMeter, cpu_model  # bench/ is on sys.path when run as a script
 from scipy.optimize import minimize, rosen, rosen_der
-from scipy.special import expit
 
 import fusedopt as fo
+from fusedopt.bench.problems import extended_rosenbrock, make_logistic, rosenbrock_start
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -131,41 +131,9 @@ SETTLE_SECONDS = 0.2  # > OpenBLAS's idle spin (2^28 cycles, ~0.1 s at 2.6 GHz)
 # ----------------------------------------------------------------------------- problems
 
 
-def extended_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
-    """MGH 21: Σ 100(x_{2i} − x_{2i−1}²)² + (1 − x_{2i−1})² and its gradient (n even)."""
-    odd, even = x[0::2], x[1::2]  # x_{2i-1}, x_{2i} in 1-based indexing
-    t = even - odd * odd
-    u = 1.0 - odd
-    f = float(np.sum(100.0 * (t * t) + u * u))  # no BLAS: same cost at any BLAS thread count
-    g = np.empty_like(x)
-    g[0::2] = -400.0 * odd * t - 2.0 * u
-    g[1::2] = 200.0 * t
-    return f, g
-
-
 def chained_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
     """scipy.optimize.rosen and rosen_der: Σ 100(x_{i+1} − x_i²)² + (1 − x_i)²."""
     return float(rosen(x)), rosen_der(x)
-
-
-def make_logistic(n_samples: int, n_features: int, lam: float, seed: int) -> Objective:
-    """L2-regularised logistic loss on seeded synthetic data, labels in {−1, +1}."""
-    rng = np.random.default_rng(seed)
-    features = rng.standard_normal((n_samples, n_features))
-    w_true = rng.standard_normal(n_features)
-    labels = np.where(features @ w_true + rng.standard_normal(n_samples) > 0, 1.0, -1.0)
-
-    def logistic(w: np.ndarray) -> tuple[float, np.ndarray]:
-        margin = labels * (features @ w)
-        f = float(np.logaddexp(0.0, -margin).mean()) + lam * float(w @ w)
-        residual = -labels * expit(-margin) / n_samples
-        return f, features.T @ residual + 2.0 * lam * w
-
-    return logistic
-
-
-def rosenbrock_start(n: int) -> np.ndarray:
-    return np.tile([-1.2, 1.0], n // 2)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,6 @@ import platform
 import shlex
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +75,7 @@ from _common import (  # bench/ is on sys.path when run as a script
 )
 
 import fusedopt as fo
+from fusedopt.bench.timing import interleaved
 
 Shape = tuple[int, ...]
 StepFn = Callable[[], None]
@@ -240,24 +240,6 @@ def roofline_peer(opt: str, numel: int) -> Peer:
 # ------------------------------------------------------------------ timing
 
 
-def run_rounds(peers: dict[str, StepFn], rounds: int, k: int) -> dict[str, list[float]]:
-    """Interleave the peers; per round: one warm-up step, then the mean of k timed steps."""
-    times: dict[str, list[float]] = {name: [] for name in peers}
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for name, step in peers.items():
-                step()
-                t0 = time.perf_counter()
-                for _ in range(k):
-                    step()
-                times[name].append((time.perf_counter() - t0) / k)
-    finally:
-        gc.enable()
-    return times
-
-
 def max_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return max(float(np.max(np.abs(x - y), initial=0.0)) for x, y in zip(a, b))
 
@@ -278,7 +260,7 @@ def bench_workload(
         peers[FOREACH_PEER] = torch_peer(opt, init, grads, "foreach")
     peers[ROOF_PEER] = roofline_peer(opt, w.numel)
     meter = CpuMeter()
-    times = run_rounds({name: p.step for name, p in peers.items()}, rounds, w.k)
+    times = interleaved({name: p.step for name, p in peers.items()}, rounds, w.k)
     row = Row(
         w.label,
         opt,
@@ -303,7 +285,7 @@ def copy_bandwidth(rounds: int) -> float:
     def copy() -> None:
         dst.copy_(src)
 
-    times = run_rounds({"copy": copy}, max(rounds, 5), 1)["copy"]
+    times = interleaved({"copy": copy}, max(rounds, 5), 1)["copy"]
     return 2 * 4 * COPY_ELEMENTS / statistics.median(times) / 1e9
 
 

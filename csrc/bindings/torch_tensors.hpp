@@ -35,29 +35,31 @@ class TorchTensors {
   };
 
   // A full check costs ~0.4 us (five attribute calls into torch), more than
-  // the update of a small tensor, so a gradient that passed is remembered
-  // (weakly: it must not outlive its owner) and the same tensor object at the
-  // same address needs only numel and contiguity rechecked. Those two keep
-  // the read within the tensor's own storage whatever was done to it since;
-  // its layout, device and dtype cannot change without moving it, except by a
-  // same-size reinterpretation (g.data = g.view(torch.int32)), which is not
-  // noticed.
+  // the update of a small tensor, so a gradient that passed is remembered,
+  // weakly (it must not outlive its owner): while the same tensor object is
+  // p.grad, its storage is alive and it starts at the same address, it is
+  // read without the checks. The storage being alive keeps that address
+  // from being reused, so the read stays within memory checked before. Not
+  // noticed: in-place stride or size changes of that same tensor that keep
+  // its address (g.t_(), g.as_strided_(), g.resize_() to fewer elements).
   Gradient gradient(std::size_t i, pybind11::handle param, DType dtype, std::int64_t numel) {
     if (checked_.size() <= i) checked_.resize(i + 1);
     Gradient out;
     out.grad = get(param, grad_);
     if (out.grad.is_none()) return out;
     Checked& known = checked_[i];
-    if (known.grad && PyWeakref_GetObject(known.grad.ptr()) == out.grad.ptr()) {
+    if (known.grad && PyWeakref_GetObject(known.grad.ptr()) == out.grad.ptr() &&
+        PyWeakref_GetObject(known.storage.ptr()) != Py_None) {
       out.data = data_ptr(out.grad);
-      if (out.data == known.data && sized_and_contiguous(out.grad, numel)) return out;
+      if (out.data == known.data) return out;
     }
     if (!readable_as(out.grad, dtype, numel)) {
       out.readable = false;
       return out;
     }
     out.data = data_ptr(out.grad);
-    known = {pybind11::weakref(out.grad), out.data};
+    known = {pybind11::weakref(out.grad), pybind11::weakref(call(out.grad, untyped_storage_)),
+             out.data};
     return out;
   }
 
@@ -91,14 +93,15 @@ class TorchTensors {
   }
 
   struct Checked {
-    pybind11::weakref grad;
+    pybind11::weakref grad, storage;
     std::uintptr_t data = 0;
   };
 
   pybind11::object float32_, float64_, strided_;
   std::vector<Checked> checked_;
   pybind11::str grad_{"grad"}, data_ptr_{"data_ptr"}, layout_{"layout"}, dtype_{"dtype"},
-      is_cpu_{"is_cpu"}, numel_{"numel"}, is_contiguous_{"is_contiguous"};
+      is_cpu_{"is_cpu"}, numel_{"numel"}, is_contiguous_{"is_contiguous"},
+      untyped_storage_{"untyped_storage"};
 };
 
 }  // namespace fusedopt::bindings

@@ -9,19 +9,27 @@ History::History(int m, std::int64_t n)
     : m_(m), n_(n), s_(static_cast<std::size_t>(m * n)), y_(s_.size()), rho_(m), alpha_(m) {}
 
 bool History::commit(const Vectors& v) {
-  const double* s = next_s();
-  const double* y = next_y();
-  const double sy = v.dot(s, y);
-  const double yy = v.dot(y, y);
+  const double sy = v.dot(next_s(), next_y());
+  const double yy = v.dot(next_y(), next_y());
   if (!(sy > std::numeric_limits<double>::epsilon() * yy)) return false;
-  const std::int64_t k = slot(count_);
-  rho_[k] = 1.0 / sy;
+  keep(sy, yy);
+  return true;
+}
+
+bool History::commit_if_above(const Vectors& v, double min_sy) {
+  const double sy = v.dot(next_s(), next_y());
+  if (!(sy > min_sy)) return false;
+  keep(sy, v.dot(next_y(), next_y()));
+  return true;
+}
+
+void History::keep(double sy, double yy) {
+  rho_[slot(count_)] = 1.0 / sy;
   gamma_ = sy / yy;
   if (count_ < m_)
     ++count_;
   else
     start_ = (start_ + 1) % m_;
-  return true;
 }
 
 void History::direction(const double* g, double* d, const Vectors& v) {

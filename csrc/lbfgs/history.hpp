@@ -24,12 +24,15 @@ class History {
   // Keeps the pair just written if its curvature y's > eps * y'y (otherwise
   // the inverse Hessian would not stay positive definite). Returns whether kept.
   bool commit(const Vectors& v);
+  // The same with torch.optim.LBFGS's rule: kept if y's > min_sy.
+  bool commit_if_above(const Vectors& v, double min_sy);
 
   // d = -H g, with H0 = (s'y / y'y) I from the newest pair (d = -g if empty).
   void direction(const double* g, double* d, const Vectors& v);
 
  private:
   std::int64_t slot(std::int64_t k) const { return (start_ + k) % m_; }
+  void keep(double sy, double yy);
 
   std::int64_t m_, n_;
   std::vector<double> s_, y_;  // m rows of n, row k at slot(k)

@@ -51,6 +51,29 @@ def regularizer_value(arrays: list[np.ndarray], l1: float, l2: float) -> float: 
 def regularizer_grad(
     w: np.ndarray, out: np.ndarray, l1: float, l2: float, accumulate: bool
 ) -> None: ...
+
+class TorchLbfgsOptions:
+    def __init__(
+        self,
+        lr: float,
+        max_iter: int,
+        max_eval: int,
+        tolerance_grad: float,
+        tolerance_change: float,
+        strong_wolfe: bool,
+    ) -> None: ...
+
+class TorchLbfgs:
+    def __init__(self, n: int, history_size: int) -> None: ...
+    @property
+    def size(self) -> int: ...
+    def step(
+        self,
+        fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+        x: np.ndarray,
+        options: TorchLbfgsOptions,
+    ) -> dict[str, Any]: ...
+
 def lbfgs_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
     x: np.ndarray,

@@ -15,6 +15,15 @@ and torch's lr schedulers work unchanged); replace them only through
 Supported: float32 and float64 CPU tensors, dense gradients. ``foreach`` and
 ``fused`` are accepted and ignored (the step is always fused);
 ``capturable=True`` and ``differentiable=True`` are errors.
+
+A step's Python cost does not grow with the number of parameters: the
+per-parameter pass runs in C++, and a gradient tensor checked at one step
+(CPU, dense, dtype, size, contiguous) is not checked again while it stays the
+same tensor object with the same storage at the same address (training with
+``zero_grad(set_to_none=False)`` reuses them). Not noticed, therefore: an
+in-place stride or size change of that same gradient tensor between steps
+(``p.grad.t_()``, ``p.grad.as_strided_(...)``), which torch.optim would follow.
+Replacing ``p.grad`` or ``p.grad.data`` is always noticed.
 """
 
 from __future__ import annotations
@@ -553,18 +562,21 @@ class AdamW(Adam):
 
 
 class LBFGS(Optimizer):
-    """torch.optim.LBFGS's interface on fusedopt's C++ L-BFGS.
+    """torch.optim.LBFGS on fusedopt's C++ L-BFGS.
 
-    ``step(closure)`` runs up to ``max_iter`` iterations (``max_eval``
-    evaluations of the closure) of the two-loop L-BFGS over all parameters
-    flattened into one float64 vector, and returns the loss of the first
-    evaluation, as torch does; the curvature history carries over from one
-    ``step`` to the next, as in torch. ``line_search_fn="strong_wolfe"`` uses
-    the Moré–Thuente search; ``None`` an Armijo backtracking search whose first
-    trial step is ``lr`` times the quasi-Newton step (torch takes that step
-    unchecked). ``tolerance_change`` is the relative reduction test of
-    ``fusedopt.minimize`` (``ftol``). One parameter group, as in torch. The
-    history lives in C++ and is not part of ``state_dict()``.
+    ``step(closure)`` is torch's algorithm, iteration for iteration: the same
+    first step (``lr · min(1, 1/‖g‖₁)``), curvature pairs (kept when
+    ``y's > 1e-10``), two-loop direction, line search (``"strong_wolfe"``:
+    torch's cubic-interpolation bracketing and zoom; ``None``: the fixed step
+    ``lr``, the last one of a step left unevaluated) and stopping tests
+    (``max_iter``, ``max_eval``, ``tolerance_grad``, ``tolerance_change``),
+    over all parameters flattened into one float64 vector, with the vector
+    work in C++. A model therefore follows torch.optim.LBFGS's trajectory up
+    to rounding (float64 here where torch computes in the parameters' dtype).
+    The history, direction and step carry over from one ``step`` to the next
+    and live in C++, not in ``state_dict()``; changing ``history_size`` starts
+    a new history. Returns the closure's first loss, as torch does. One
+    parameter group, as in torch.
     """
 
     def __init__(
@@ -587,6 +599,13 @@ class LBFGS(Optimizer):
         V.finite(lr, "lr")
         if lr <= 0:
             raise ValueError(f"lr must be > 0, got {lr!r}")
+        for name, value in (
+            ("max_iter", max_iter), ("max_eval", max_eval), ("history_size", history_size)
+        ):  # fmt: skip
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        V.nonneg(tolerance_grad, "tolerance_grad")
+        V.nonneg(tolerance_change, "tolerance_change")
         defaults = dict(
             lr=lr,
             max_iter=max_iter,
@@ -608,22 +627,23 @@ class LBFGS(Optimizer):
         return list(self.param_groups[0]["params"])
 
     def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
-        """Minimize the closure's loss for up to max_iter iterations; returns the first loss."""
+        """Up to max_iter L-BFGS iterations on the closure's loss; returns its first value."""
         if closure is None:
             raise ValueError("LBFGS.step needs a closure that re-evaluates the loss")
-        from .minimize import _check_options
-
         group = self.param_groups[0]
         params = self._params()
         shapes = [p.shape for p in params]
         sizes = [p.numel() for p in params]
         first_loss: list[Any] = []
 
-        def fun(x: Any) -> tuple[float, Any]:
+        def write(x: Any) -> None:
             with torch.no_grad():
                 flat = torch.from_numpy(x)
                 for p, chunk, shape in zip(params, flat.split(sizes), shapes):
                     p.copy_(chunk.view(shape))
+
+        def fun(x: Any) -> tuple[float, Any]:
+            write(x)
             with torch.enable_grad():
                 loss = closure()
             if not first_loss:
@@ -636,27 +656,22 @@ class LBFGS(Optimizer):
             ]  # fmt: skip
             return value, torch.cat(grads).numpy()
 
-        x0 = torch.cat([p.detach().reshape(-1).to(torch.float64) for p in params]).numpy()
-        options = {
-            "history_size": int(group["history_size"]),
-            "max_iter": int(group["max_iter"]),
-            "max_fev": int(group["max_eval"]),
-            "gtol": float(group["tolerance_grad"]),
-            "ftol": float(group["tolerance_change"]),
-            "line_search": "strong_wolfe" if group["line_search_fn"] else "backtracking",
-        }
-        options = _check_options(options, 0.0)
-        options["step_scale"] = float(group["lr"])
-        key = (x0.size, tuple(sorted(options.items())))
-        if self._session_key != key:  # a new history when the problem or the options change
-            self._session = _core.LbfgsSession(x0.size, options, 0.0)
+        x = torch.cat([p.detach().reshape(-1).to(torch.float64) for p in params]).numpy()
+        options = _core.TorchLbfgsOptions(
+            lr=float(group["lr"]),
+            max_iter=int(group["max_iter"]),
+            max_eval=int(group["max_eval"]),
+            tolerance_grad=float(group["tolerance_grad"]),
+            tolerance_change=float(group["tolerance_change"]),
+            strong_wolfe=group["line_search_fn"] == "strong_wolfe",
+        )
+        key = (x.size, int(group["history_size"]))
+        if self._session_key != key:
+            self._session = _core.TorchLbfgs(x.size, int(group["history_size"]))
             self._session_key = key
-        result = self._session.run(fun, x0, [x0.size], (), None)
-        with torch.no_grad():  # the best point found, which need not be the last one evaluated
-            flat = torch.from_numpy(x0)
-            for p, chunk, shape in zip(params, flat.split(sizes), shapes):
-                p.copy_(chunk.view(shape))
+        result = self._session.step(fun, x, options)
+        write(x)  # where torch leaves the parameters: the last step's point
         state = self.state[params[0]]
-        state["func_evals"] = state.get("func_evals", 0) + int(result["nfev"])
-        state["n_iter"] = state.get("n_iter", 0) + int(result["nit"])
+        state["func_evals"] = state.get("func_evals", 0) + int(result["func_evals"])
+        state["n_iter"] = state.get("n_iter", 0) + int(result["n_iter"])
         return first_loss[0] if first_loss else None
