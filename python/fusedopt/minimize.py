@@ -249,7 +249,11 @@ def minimize(
     f ≤ f(x) + c1·α²·(gᵀs + ½dᵀHd), α = 1, ½, ¼, …; otherwise a strong-Wolfe
     (Moré–Thuente) search along s from step 1. A small gradient ends the run
     only where H has no clearly negative eigenvalue, so the solver does not
-    stop at a saddle point (even one it starts at). Dense Hessians use
+    stop at a saddle point (even one it starts at). Near a minimum, where the
+    decrease a step promises is below f's rounding (1e-12·|f|), both Newton
+    methods take the full step if it raises f by no more than that and
+    reduces the gradient (no sufficient-decrease test can tell there). Dense
+    Hessians use
     LAPACK through SciPy (NumPy without SciPy); ``scipy.sparse`` Hessians are
     factored by SuperLU. Details: :mod:`fusedopt.newton`.
 
