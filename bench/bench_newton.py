@@ -14,7 +14,8 @@ Two tables (markdown on stdout):
    scipy Newton-CG with ``hessp``, and scipy trust-exact (dense, n ≤ 2 000). Wall time
    is the median over ``--rounds`` interleaved rounds (default 5; ``--quick``: 2), after
    one untimed solve per solver up to n = 10 000; the solvers and problems are those of
-   :mod:`fusedopt.bench.second_order` (``fusedopt bench lbfgs`` prints the same rows).
+   :mod:`fusedopt.bench.second_order` (whose ``compare_second_order`` feeds ``fusedopt bench
+   lbfgs``).
 2. **Moré–Garbow–Hillstrom.** All 36 problems of ``tests/mgh_problems.py`` with their
    analytic Hessians: fusedopt newton / newton-cg (hessp) / L-BFGS, scipy Newton-CG
    (hessp) / trust-exact: final f (marked ``*`` where it is not a documented minimum),

@@ -4,10 +4,13 @@
 // searched along Moré & Sorensen's curvilinear path), and Hessian-free
 // truncated Newton-CG with Eisenstat–Walker forcing terms.
 //
-// The outer loop (stopping tests, line searches, counters) is the same C++ for
-// both and for L-BFGS's statuses; only what needs LAPACK (the factorisations
-// of exact Newton) or the user's code (f, g, Hessian-vector products) is a
-// callback.
+// Why the whole outer loop is C++ with Python callbacks (rather than a Python
+// loop over exposed line searches): Newton-CG's inner CG must run its vector
+// work in C++ with the GIL released (the per-ISA kernels, as L-BFGS), and its
+// products are requested from inside CG; one C++ loop then serves both
+// methods with L-BFGS's statuses, stopping tests and line searches, and
+// Python is entered only for what needs it: the user's f, g, H p and
+// callback, and exact Newton's LAPACK factorisations (NumPy/SciPy).
 #include <cstdint>
 #include <functional>
 #include <string>
