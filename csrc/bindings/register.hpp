@@ -7,6 +7,7 @@ void register_info(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
 void register_regularizers(pybind11::module_& m);
 void register_lbfgs(pybind11::module_& m);
+void register_newton(pybind11::module_& m);
 void register_roofline(pybind11::module_& m);
 
 }  // namespace fusedopt::bindings

@@ -5,8 +5,6 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -14,6 +12,7 @@
 
 #include "fusedopt/lbfgs.hpp"
 #include "fusedopt/torch_lbfgs.hpp"
+#include "py_callbacks.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -44,104 +43,21 @@ LbfgsParams parse_params(const py::dict& options, double l1) {
   return p;
 }
 
-// x as the user's function sees it: a fresh array of x0's shape (the solver's
-// buffers change under it otherwise).
-py::array_t<double> user_x(const double* x, const std::vector<py::ssize_t>& shape, std::int64_t n) {
-  py::array_t<double> out(shape);
-  if (n > 0) std::memcpy(out.mutable_data(), x, static_cast<std::size_t>(n) * sizeof(double));
-  return out;
-}
-
-bool same_shape(const py::array& a, const std::vector<py::ssize_t>& shape) {
-  return a.ndim() == static_cast<py::ssize_t>(shape.size()) &&
-         std::equal(shape.begin(), shape.end(), a.shape());
-}
-
-// A native float64 C-contiguous array: its buffer can be read as double[].
-bool plain_float64(py::handle g) {
-  if (!py::isinstance<py::array>(g)) return false;
-  const auto* proxy = py::detail::array_proxy(g.ptr());
-  const auto* descr = py::detail::array_descriptor_proxy(proxy->descr);
-  const auto flags = py::reinterpret_borrow<py::array>(g).flags();
-  return descr->type_num == py::detail::npy_api::NPY_DOUBLE_ && descr->byteorder != '>' &&
-         (flags & py::array::c_style) && (flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
-}
-
-// Copies the gradient `g` that fun returned into out, converting it to float64
-// if needed; its shape must be x0's.
-void read_gradient(py::handle g, const std::vector<py::ssize_t>& shape, std::int64_t n,
-                   double* out) {
-  if (plain_float64(g)) {  // the common case, without conversions
-    const auto arr = py::reinterpret_borrow<py::array>(g);
-    if (same_shape(arr, shape)) {
-      if (n > 0) std::memcpy(out, arr.data(), static_cast<std::size_t>(n) * sizeof(double));
-      return;
-    }
-  }
-  const py::array any = py::array::ensure(g);
-  const char kind = any ? any.dtype().kind() : 'O';
-  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
-    throw py::value_error("fun returned a gradient that is not a real array (dtype kind '" +
-                          std::string(1, kind) + "')");
-  auto arr = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(any);
-  if (!same_shape(arr, shape)) {
-    std::string got = "(";
-    for (py::ssize_t d = 0; d < arr.ndim(); ++d) got += std::to_string(arr.shape(d)) + ",";
-    throw py::value_error("fun returned a gradient of shape " + got +
-                          ") but x0 has " + std::to_string(shape.size()) +
-                          " dimensions of a different shape; the gradient must have x0's shape");
-  }
-  if (n > 0) std::memcpy(out, arr.data(), static_cast<std::size_t>(n) * sizeof(double));
-}
-
-// fun(x, *args) -> (f, g) as a C++ objective; called with the GIL released,
-// it takes the GIL for the call.
-Objective python_objective(const py::object& fun, const std::vector<py::ssize_t>& shape,
-                           std::int64_t n, const py::tuple& args) {
-  return [&fun, &shape, n, &args](const double* xp, double* gp) -> double {
-    py::gil_scoped_acquire gil;
-    const py::object r = args.empty() ? fun(user_x(xp, shape, n)) : fun(user_x(xp, shape, n), *args);
-    if (!PyTuple_Check(r.ptr()) || PyTuple_GET_SIZE(r.ptr()) != 2)
-      throw py::value_error("fun must return a pair (f, g) when jac=True");
-    read_gradient(PyTuple_GET_ITEM(r.ptr(), 1), shape, n, gp);
-    return py::handle(PyTuple_GET_ITEM(r.ptr(), 0)).cast<double>();
-  };
-}
-
-// x must be the caller's float64 C-contiguous buffer (it is written in place, never a copy).
-py::array_t<double> writeable_x(const py::array& x_array) {
-  if (!py::isinstance<py::array_t<double>>(x_array) || !(x_array.flags() & py::array::c_style) ||
-      !x_array.writeable())
-    throw py::type_error("internal: x must be a writeable C-contiguous float64 array");
-  return py::reinterpret_borrow<py::array_t<double>>(x_array);
-}
-
 // Runs `session` from x (updated in place) on the user's fun; the GIL is
 // released except inside fun and callback.
 py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array& x_array,
-                  const std::vector<py::ssize_t>& shape, const py::tuple& args,
+                  const Shape& shape, const py::tuple& args,
                   const py::object& callback) {
-  auto x = writeable_x(x_array);
+  auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
   if (n != session.size()) throw py::value_error("x has a different size than the session");
-
-  const Objective objective = python_objective(fun, shape, n, args);
-  const IterationCallback on_iteration = [&](const double* xp, double) -> bool {
-    py::gil_scoped_acquire gil;
-    try {
-      callback(user_x(xp, shape, n));
-    } catch (py::error_already_set& e) {
-      if (e.matches(PyExc_StopIteration)) return true;
-      throw;
-    }
-    return false;
-  };
+  const Objective objective = python_objective(fun, args, shape, n);
+  const IterationCallback on_iteration = python_callback(callback, shape, n);
 
   LbfgsResult result;
   {
     py::gil_scoped_release release;
-    result = session.run(objective, x.mutable_data(),
-                         callback.is_none() ? IterationCallback() : on_iteration);
+    result = session.run(objective, x.mutable_data(), on_iteration);
   }
   py::dict out;
   out["fun"] = result.f;
@@ -158,7 +74,7 @@ std::unique_ptr<LbfgsSession> make_session(std::int64_t n, const py::dict& optio
   return std::make_unique<LbfgsSession>(n, params);
 }
 
-py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const std::vector<py::ssize_t>& shape,
+py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const Shape& shape,
                         const py::tuple& args, const py::dict& options, double l1,
                         const py::object& callback) {
   const auto session = make_session(static_cast<std::int64_t>(x.size()), options, l1);
@@ -169,12 +85,12 @@ py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const std::ve
 // closure at x, returning (loss, flat gradient).
 py::dict torch_lbfgs_step(TorchLbfgs& self, const py::object& fun, const py::array& x_array,
                           const TorchLbfgsOptions& options) {
-  auto x = writeable_x(x_array);
+  auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
   if (n != self.size()) throw py::value_error("x has a different size than the session");
-  const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n)};
+  const Shape shape{static_cast<py::ssize_t>(n)};
   const py::tuple no_args;
-  const Objective objective = python_objective(fun, shape, n, no_args);
+  const Objective objective = python_objective(fun, no_args, shape, n);
   TorchLbfgsStep result;
   {
     py::gil_scoped_release release;
@@ -211,7 +127,7 @@ void register_lbfgs(py::module_& m) {
       .def(
           "run",
           [](LbfgsSession& self, const py::object& fun, const py::array& x,
-             const std::vector<py::ssize_t>& shape, const py::tuple& args,
+             const Shape& shape, const py::tuple& args,
              const py::object& callback) { return run_with(self, fun, x, shape, args, callback); },
           py::arg("fun"), py::arg("x"), py::arg("shape"), py::arg("args"), py::arg("callback"),
           "Continue minimizing from x (updated in place) with the history of earlier runs.");

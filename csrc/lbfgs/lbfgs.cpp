@@ -9,6 +9,7 @@
 
 #include "history.hpp"
 #include "line_search.hpp"
+#include "stopping.hpp"
 #include "vectors.hpp"
 
 namespace fusedopt {
@@ -56,8 +57,6 @@ using lbfgs::History;
 using lbfgs::Trial;
 using lbfgs::Vectors;
 
-constexpr int kFtolWindow = 10;
-
 class Solver {
  public:
   Solver(std::int64_t n, const LbfgsParams& p)
@@ -71,7 +70,8 @@ class Solver {
         g_trial_(n),
         d_(n),
         pg_(p.l1 > 0.0 ? n : 0),
-        orthant_(pg_.size()) {}
+        orthant_(pg_.size()),
+        ftol_(p.ftol) {}
 
   std::int64_t size() const { return n_; }
 
@@ -81,7 +81,7 @@ class Solver {
     objective_ = &objective;
     callback_ = &callback;
     nit_ = nfev_ = 0;
-    small_reductions_ = 0;
+    ftol_.reset();
     std::copy(x_user, x_user + n_, x_.begin());
     LbfgsResult result;
     result.status = solve();
@@ -148,20 +148,8 @@ class Solver {
       ++nit_;
       if (*callback_ && (*callback_)(x_.data(), f_)) return LbfgsStatus::callback_stop;
       if (v_.abs_max(search_gradient()) <= p_.gtol) return LbfgsStatus::converged_gtol;
-      if (reduction_is_small(f_old)) return LbfgsStatus::converged_ftol;
+      if (ftol_.stalled(f_old, f_)) return LbfgsStatus::converged_ftol;
     }
-  }
-
-  // The ftol test: (f_old - f) <= ftol * max(|f_old|, |f|) on kFtolWindow
-  // consecutive iterations. Unlike scipy there is no floor of 1 in the max
-  // (which turns the test into an absolute 2.2e-9 for |f| < 1 and stops
-  // Gaussian, Powell singular or Penalty I far from their minima), and a
-  // single stalled iteration does not end the run (scipy stops on Wood at
-  // f = 7.9, on Powell badly scaled at 0.14 and on Meyer at 1e5).
-  bool reduction_is_small(double f_old) {
-    const bool small = f_old - f_ <= p_.ftol * std::max(std::fabs(f_old), std::fabs(f_));
-    small_reductions_ = small ? small_reductions_ + 1 : 0;
-    return small_reductions_ >= kFtolWindow;
   }
 
   // d = -H (pseudo-)gradient, a descent direction; returns its slope.
@@ -260,7 +248,7 @@ class Solver {
   double f_ = 0.0, f_trial_ = 0.0;
   std::int64_t nit_ = 0, nfev_ = 0;
   bool saw_non_finite_ = false;
-  int small_reductions_ = 0;
+  lbfgs::FtolWindow ftol_;
 };
 
 }  // namespace

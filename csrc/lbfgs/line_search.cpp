@@ -187,4 +187,18 @@ LineSearchResult backtracking(const Phi& phi, double f0, double dg0, double stp0
   return out;
 }
 
+LineSearchResult curvilinear(const Phi& phi, double f0, double q, const LbfgsParams& p,
+                             int max_evals) {
+  LineSearchResult out;
+  for (double a = 1.0; out.evals < max_evals; a *= 0.5) {
+    out.point = phi(a);
+    ++out.evals;
+    if (finite(out.point) && out.point.f <= f0 + p.c1 * a * a * q) {
+      out.ok = true;
+      return out;
+    }
+  }
+  return out;
+}
+
 }  // namespace fusedopt::lbfgs

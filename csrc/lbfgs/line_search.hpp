@@ -31,4 +31,11 @@ LineSearchResult more_thuente(const Phi& phi, double f0, double dg0, double stp0
 LineSearchResult backtracking(const Phi& phi, double f0, double dg0, double stp0,
                               const LbfgsParams& p, int max_evals);
 
+// Moré & Sorensen's search along a curve x(a) = x + a^2 s + a d (Math.
+// Programming 16, 1979), phi(a) = f(x(a)): the first a = 1, 1/2, 1/4, ...
+// with f <= f0 + c1 a^2 q, where q = g's + d'Hd / 2 < 0 is the coefficient of
+// a^2 in the path's quadratic model (its a g'd term is <= 0 and left out).
+LineSearchResult curvilinear(const Phi& phi, double f0, double q, const LbfgsParams& p,
+                             int max_evals);
+
 }  // namespace fusedopt::lbfgs

@@ -51,6 +51,7 @@ def regularizer_value(arrays: list[np.ndarray], l1: float, l2: float) -> float: 
 def regularizer_grad(
     w: np.ndarray, out: np.ndarray, l1: float, l2: float, accumulate: bool
 ) -> None: ...
+
 class TorchLbfgsOptions:
     def __init__(
         self,
@@ -80,5 +81,24 @@ def lbfgs_minimize(
     args: tuple[Any, ...],
     options: dict[str, Any],
     l1: float,
+    callback: Callable[[np.ndarray], Any] | None,
+) -> dict[str, Any]: ...
+def newton_minimize(
+    fun: Callable[..., tuple[float, np.ndarray]],
+    x: np.ndarray,
+    shape: list[int],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    step: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None, float]],
+    callback: Callable[[np.ndarray], Any] | None,
+) -> dict[str, Any]: ...
+def newton_cg_minimize(
+    fun: Callable[..., tuple[float, np.ndarray]],
+    x: np.ndarray,
+    shape: list[int],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    hessp: Callable[..., Any] | None,
+    per_product: bool,
     callback: Callable[[np.ndarray], Any] | None,
 ) -> dict[str, Any]: ...

@@ -1,0 +1,153 @@
+// fusedopt._core.newton_minimize and newton_cg_minimize: the C++ Newton outer
+// loop (fusedopt/newton.hpp) with the GIL released, taking it back only to
+// call the user's fun, hessp and callback, and (exact Newton) the Python step
+// that factors the Hessian with LAPACK. Options were validated in Python
+// (fusedopt/minimize.py); NewtonParams::validate checks again.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "fusedopt/newton.hpp"
+#include "py_callbacks.hpp"
+#include "register.hpp"
+
+namespace py = pybind11;
+
+namespace fusedopt::bindings {
+namespace {
+
+NewtonParams parse_params(const py::dict& options) {
+  NewtonParams p;
+  p.max_iter = options["max_iter"].cast<std::int64_t>();
+  p.max_fev = options["max_fev"].cast<std::int64_t>();
+  p.gtol = options["gtol"].cast<double>();
+  p.ftol = options["ftol"].cast<double>();
+  p.max_ls = options["max_ls"].cast<int>();
+  p.c1 = options["c1"].cast<double>();
+  p.c2 = options["c2"].cast<double>();
+  if (options.contains("max_cg")) p.max_cg = options["max_cg"].cast<std::int64_t>();
+  if (options.contains("eta_max")) p.eta_max = options["eta_max"].cast<double>();
+  try {
+    p.validate();
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  return p;
+}
+
+py::dict result_dict(const NewtonResult& result, const Shape& shape, std::int64_t n) {
+  py::dict out;
+  out["fun"] = result.f;
+  out["jac"] = user_x(result.g.data(), shape, n);
+  out["nit"] = result.nit;
+  out["nfev"] = result.nfev;
+  out["nhev"] = result.nhev;
+  out["status"] = static_cast<int>(result.status);
+  out["message"] = result.message;
+  return out;
+}
+
+// step(x, g) -> (s, d or None, d'Hd) on flat float64 arrays: fusedopt's own
+// Python code (minimize.py), so its arrays are read without user-facing checks.
+NewtonStepFn python_step(const py::object& step, std::int64_t n) {
+  const Shape flat{static_cast<py::ssize_t>(n)};
+  return [&step, flat, n](const double* x, const double* g, double* s, double* d) {
+    py::gil_scoped_acquire gil;
+    const py::tuple r = step(user_x(x, flat, n), user_x(g, flat, n));
+    read_array(r[0], flat, n, s, "internal: the Newton step");
+    NewtonStep out;
+    if (!r[1].is_none()) {
+      read_array(r[1], flat, n, d, "internal: the direction of negative curvature");
+      out.negative_curvature = true;
+      out.curvature = r[2].cast<double>();
+    }
+    return out;
+  };
+}
+
+py::dict newton_minimize(const py::object& fun, const py::array& x_array, const Shape& shape,
+                         const py::tuple& args, const py::dict& options, const py::object& step,
+                         const py::object& callback) {
+  auto x = solver_x(x_array);
+  const auto n = static_cast<std::int64_t>(x.size());
+  const NewtonParams params = parse_params(options);
+  const Objective objective = python_objective(fun, args, shape, n);
+  const IterationCallback on_iteration = python_callback(callback, shape, n);
+  const NewtonStepFn step_fn = python_step(step, n);
+  NewtonResult result;
+  {
+    py::gil_scoped_release release;
+    result = minimize_newton(objective, x.mutable_data(), n, params, step_fn, on_iteration);
+  }
+  return result_dict(result, shape, n);
+}
+
+// hessp(x, p, *args) at the iterate `at` last saw: one fresh x array per outer
+// iteration (so a caching hessp can recognise it by identity).
+struct PythonProducts {
+  PythonProducts(const py::object& hessp, const py::tuple& args, const Shape& shape,
+                 std::int64_t n)
+      : hessp(hessp), args(args), shape(shape), n(n) {}
+
+  void at(const double* xp) {
+    py::gil_scoped_acquire gil;
+    x = user_x(xp, shape, n);
+  }
+
+  void times(const double* p, double* hp) {
+    py::gil_scoped_acquire gil;
+    const py::object r = hessp(x, user_x(p, shape, n), *args);
+    read_array(r, shape, n, hp, "hessp(x, p) returned an array");
+    for (std::int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(hp[i])) throw py::value_error("hessp(x, p) returned NaN or inf");
+  }
+
+  const py::object& hessp;
+  const py::tuple& args;
+  const Shape shape;
+  const std::int64_t n;
+  py::object x;
+};
+
+py::dict newton_cg_minimize(const py::object& fun, const py::array& x_array, const Shape& shape,
+                            const py::tuple& args, const py::dict& options,
+                            const py::object& hessp, bool per_product,
+                            const py::object& callback) {
+  auto x = solver_x(x_array);
+  const auto n = static_cast<std::int64_t>(x.size());
+  const NewtonParams params = parse_params(options);
+  const Objective objective = python_objective(fun, args, shape, n);
+  const IterationCallback on_iteration = python_callback(callback, shape, n);
+  PythonProducts python(hessp, args, shape, n);
+  HessianProducts products;
+  products.at = [&python](const double* xp) { python.at(xp); };
+  products.times = [&python](const double* p, double* hp) { python.times(p, hp); };
+  products.per_product = per_product;
+  NewtonResult result;
+  {
+    py::gil_scoped_release release;
+    result = minimize_newton_cg(objective, x.mutable_data(), n, params,
+                                hessp.is_none() ? nullptr : &products, on_iteration);
+  }
+  return result_dict(result, shape, n);
+}
+
+}  // namespace
+
+void register_newton(py::module_& m) {
+  m.def("newton_minimize", &newton_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
+        py::arg("args"), py::arg("options"), py::arg("step"), py::arg("callback"),
+        "Exact Newton; step(x, g) -> (s, d or None, d'Hd) factors the Hessian. x (float64, "
+        "C-contiguous) holds the result.");
+  m.def("newton_cg_minimize", &newton_cg_minimize, py::arg("fun"), py::arg("x"),
+        py::arg("shape"), py::arg("args"), py::arg("options"), py::arg("hessp"),
+        py::arg("per_product"), py::arg("callback"),
+        "Truncated Newton-CG; hessp(x, p, *args) -> H p, or None for forward differences of "
+        "the gradient. x (float64, C-contiguous) holds the result.");
+}
+
+}  // namespace fusedopt::bindings
