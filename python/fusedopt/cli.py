@@ -252,9 +252,8 @@ def _bench_lbfgs(args: argparse.Namespace) -> int:
     from .bench.step import set_threads
 
     threads = set_threads(args.threads)
-    problems = solvers.problems(args.quick)
-    advance, close = _progress(len(problems))
-    rounds = args.rounds or (3 if args.quick else 5)
+    advance, close = _progress(solvers.count_problems(args.quick))
+    rounds = args.rounds or (1 if args.quick else 3)
     result: dict[str, Any] = {
         "schema": report.SCHEMA,
         "command": "lbfgs",

@@ -128,7 +128,7 @@ def logistic_problem(n_samples: int, n_features: int) -> SecondOrderProblem:
 
 
 def problems(quick: bool) -> list[SecondOrderProblem]:
-    sizes = (1_000,) if quick else (1_000, 100_000)
+    sizes = (1_000, 100_000) if quick else (1_000, 100_000, 1_000_000)
     samples, features = (2_000, 100) if quick else (20_000, 200)
     return [extended_rosenbrock_problem(n) for n in sizes] + [logistic_problem(samples, features)]
 
@@ -157,13 +157,16 @@ def _dense(matrix: Any) -> np.ndarray:
     return matrix.toarray() if hasattr(matrix, "toarray") else matrix
 
 
-def _scipy(method: str, source: str) -> Solve:
+def _scipy(method: str, source: str | None) -> Solve:
     def solve(problem: SecondOrderProblem, x0: np.ndarray) -> dict[str, Any]:
         from scipy.optimize import minimize as scipy_minimize
 
-        # trust-exact factors a dense ndarray only
-        given = getattr(problem, source)
-        extra = {source: (lambda x: _dense(given(x))) if source == "hess" else given}
+        extra: dict[str, Any] = {}
+        if source is not None:  # trust-exact factors a dense ndarray only
+            given = getattr(problem, source)
+            extra[source] = (lambda x: _dense(given(x))) if source == "hess" else given
+        if method == "L-BFGS-B":
+            extra["options"] = {"maxiter": 15000, "maxfun": 15000}
         return _row(scipy_minimize(problem.fun, x0, jac=True, method=method, **extra))
 
     return solve
@@ -178,6 +181,7 @@ def solvers(problem: SecondOrderProblem, have_scipy: bool) -> dict[str, Solve]:
     out["fusedopt newton-cg (FD)"] = _fusedopt("newton-cg", None)
     out["fusedopt L-BFGS"] = _fusedopt("lbfgs", None)
     if have_scipy:
+        out["scipy L-BFGS-B"] = _scipy("L-BFGS-B", None)
         out["scipy Newton-CG (hessp)"] = _scipy("Newton-CG", "hessp")
         if problem.n <= MAX_DENSE_N:
             out["scipy trust-exact"] = _scipy("trust-exact", "hess")
