@@ -22,7 +22,7 @@ def test_rows_have_the_documented_columns(monkeypatch: pytest.MonkeyPatch) -> No
     assert all(list(row) == COLUMNS for row in rows)
     assert {row["solver"] for row in rows} == {
         "fusedopt newton", "fusedopt newton-cg (hessp)", "fusedopt newton-cg (FD)",
-        "fusedopt L-BFGS", "scipy Newton-CG (hessp)", "scipy trust-exact",
+        "fusedopt L-BFGS", "scipy L-BFGS-B", "scipy Newton-CG (hessp)", "scipy trust-exact",
     }  # fmt: skip
     assert all(row["success"] and row["seconds"] > 0 for row in rows)
     assert all(row["f"] < 1e-8 for row in rows if row["problem"] == "ext. Rosenbrock")
