@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "fusedopt-bench/1"
+# One colour per peer in every plot; fusedopt's is used by no other.
+COLORS = {
+    "fusedopt": "#d62728", "reference": "#1f77b4", "numpy-naive": "#ff7f0e",
+    "torch-forloop": "#2ca02c", "torch-foreach": "#9467bd", "torch-fused": "#8c564b",
+    "deepspeed": "#e377c2",
+}  # fmt: skip
 
 
 def fmt_time(seconds: float) -> str:
@@ -111,8 +117,8 @@ def _throughput(ax: Any, rows: list[dict[str, Any]], name: str) -> None:
     ax.plot(sizes, roof, "k--", lw=2, label="roofline (measured)")
     for peer in dict.fromkeys(p for r in rows for p in r["peers"]):
         pts = [(r["numel"], r["peers"][peer]["gparams_per_s"]) for r in rows if peer in r["peers"]]
-        style = dict(lw=2.5, color="C3") if peer == "fusedopt" else dict(lw=1.2)
-        ax.plot(*zip(*pts), "o-", ms=3, label=peer, **style)
+        ax.plot(*zip(*pts), "o-", ms=3, label=peer, color=COLORS.get(peer, "grey"),
+                lw=2.5 if peer == "fusedopt" else 1.2)  # fmt: skip
     ax.set(
         xscale="log",
         yscale="log",
@@ -130,7 +136,7 @@ def _bars(ax: Any, rows: list[dict[str, Any]], name: str) -> None:
     for j, peer in enumerate(peers):
         xs = [i + j * width for i, r in enumerate(rows) if peer in r["peers"]]
         ys = [r["peers"][peer]["gbps"] for r in rows if peer in r["peers"]]
-        ax.bar(xs, ys, width, label=peer, color="C3" if peer == "fusedopt" else f"C{j % 10}")
+        ax.bar(xs, ys, width, label=peer, color=COLORS.get(peer, "grey"))
     for i, r in enumerate(rows):
         ax.hlines(
             r["roofline"]["gbps"],
@@ -144,7 +150,7 @@ def _bars(ax: Any, rows: list[dict[str, Any]], name: str) -> None:
     ax.set_xticklabels([r["workload"] for r in rows])
     ax.set(ylabel="GB/s (higher is better)", title=f"{name}: model-shaped parameter lists")
     ax.set_yscale("log")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.1))
 
 
 def _save(fig: Any, path: Path, plt: Any) -> Path:
