@@ -1,9 +1,8 @@
 """Every script in examples/ runs with --quick, and the claim it makes holds on its numbers.
 
 Each example exposes ``main(argv) -> dict`` with what it measured. ``CLAIMS`` maps an
-example's file name to the check of its claim; a new example (02 and 06, Newton's
-method, are still to come) adds a file and an entry, and
-``test_every_example_has_a_claim`` fails until it does.
+example's file name to the check of its claim; a new example adds a file and an
+entry, and ``test_every_example_has_a_claim`` fails until it does.
 """
 
 from __future__ import annotations
@@ -43,6 +42,26 @@ def conditioning(res: dict[str, Any]) -> None:
     assert all(r["steps"] is not None for r in quad.values()), quad
     assert quad["momentum"]["steps"] < quad["GD"]["steps"], quad
     assert quad["Nesterov"]["steps"] < quad["GD"]["steps"], quad
+
+
+def saddle(res: dict[str, Any]) -> None:
+    """Modified Newton escapes in a few iterations even from exactly (1, 0), where GD and
+    momentum never do; gradient noise lets GD escape; unmodified Newton goes to the saddle."""
+    for start, runs in res["runs"].items():
+        newton = runs["Newton, modified"]
+        assert newton["success"] and newton["escape"] in (1, 2, 3), (start, newton["escape"])
+        assert newton["end"].startswith("minimiser") and newton["distance"] < 1e-6, newton
+        assert runs["Newton, unmodified"]["end"] == "saddle (0, 0)", start
+        noisy = next(r for m, r in runs.items() if m.startswith("GD + noise"))
+        assert noisy["escape"] is not None and noisy["end"].startswith("minimiser"), start
+        assert np.all(res["noise_escapes"][start] > 0), res["noise_escapes"][start]
+    near, exact = res["runs"]["(1, 1e-6)"], res["runs"]["(1, 0)"]
+    momentum = next(m for m in near if m.startswith("momentum"))
+    assert near["Newton, modified"]["escape"] < near[momentum]["escape"] < near["GD"]["escape"]
+    assert near["GD"]["end"].startswith("minimiser")
+    for name in ("GD", momentum):
+        assert exact[name]["escape"] is None and exact[name]["end"] == "saddle (0, 0)", name
+        assert np.all(exact[name]["path"][:, 1] == 0)  # no y component, ever
 
 
 def regularizers(res: dict[str, Any]) -> None:
@@ -92,11 +111,30 @@ def large_batch(res: dict[str, Any]) -> None:
     assert np.all(np.isfinite(small["train_loss"]))
 
 
+def first_vs_second_order(res: dict[str, Any]) -> None:
+    """Newton needs fewer iterations than L-BFGS, which needs fewer than GD; Newton's last
+    iterations converge quadratically; a numerical gradient calls f exactly 2n times."""
+    runs = res["runs"]
+    assert all(r["reached"] for r in runs.values()), {n: r["nit"] for n, r in runs.items()}
+    gd = runs["GD (lr = 1/L)"]
+    assert runs["Newton"]["nit"] < runs["L-BFGS"]["nit"] < gd["nit"]
+    assert runs["Newton-CG"]["nit"] < runs["L-BFGS"]["nit"]
+    assert len(res["newton_constants"]) >= 2, runs["Newton"]["norms"]
+    assert res["newton_C"] < 100, res["newton_constants"]
+    norms = runs["Newton"]["norms"]
+    assert norms[-1] / norms[-2] < 1e-3  # the last step: far beyond any linear rate
+    assert gd["rate"] > 0.9  # GD: linear, slowly
+    for row in res["gradient_cost"]:
+        assert row["calls"] == 2 * row["n"] and row["gradcheck"], row
+
+
 CLAIMS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_conditioning": conditioning,
+    "02_saddle": saddle,
     "03_regularizers": regularizers,
     "04_mlp_digits": mlp_digits,
     "05_large_batch": large_batch,
+    "06_first_vs_second_order": first_vs_second_order,
 }
 
 
