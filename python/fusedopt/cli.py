@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         "--rounds",
         type=_positive_int,
         default=None,
-        help="maximum interleaved rounds per row (default 25; --quick 5)",
+        help="interleaved rounds per row (default: as many as fit a time budget, 5-25; "
+        "--quick 3-5; bench lbfgs: 3, --quick 1)",
     )
     bench.add_argument(
         "--output",
@@ -187,7 +188,7 @@ def _bench_step(args: argparse.Namespace) -> int:
         quick=quick,
         budget=0.5 if quick else 4.0,
         max_rounds=args.rounds or (5 if quick else 25),
-        min_rounds=min(3, args.rounds or 3),
+        min_rounds=args.rounds or (3 if quick else 5),
         slow_step=0.25 if quick else float("inf"),
     )
     threads = step.set_threads(args.threads)
