@@ -298,7 +298,8 @@ def step_both(ours: Any, reference: Any, p: Any, q: Any) -> None:
     torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-6, atol=1e-7)
 
 
-def test_gradient_tensor_reused_and_changed_between_steps() -> None:
+@pytest.mark.parametrize("fresh_steps", [0, 3, 17])
+def test_gradient_tensor_reused_and_changed_between_steps(fresh_steps: int) -> None:
     """A gradient checked before is trusted again only while it is the same tensor
     at the same address: each change here must be noticed, as torch.optim uses the
     gradient's current values and memory. (In-place stride changes of the same
@@ -308,6 +309,9 @@ def test_gradient_tensor_reused_and_changed_between_steps() -> None:
     q = p.detach().clone().requires_grad_()
     ours = ft.SGD([p], lr=0.1, momentum=0.9)
     reference = torch.optim.SGD([q], lr=0.1, momentum=0.9)
+    for _ in range(fresh_steps):  # new tensors every step: checks are no longer remembered
+        p.grad = torch.randn(4, 4)
+        step_both(ours, reference, p, q)
     p.grad = torch.randn(4, 4)
     step_both(ours, reference, p, q)
     p.grad.mul_(2.0)  # same tensor, same memory, new values
