@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "fusedopt/dispatch.hpp"
@@ -33,6 +34,15 @@ void roofline(const std::vector<py::array>& arrays, int writes, std::int64_t pas
                             "dtype (float32 or float64)");
     data.push_back(const_cast<void*>(a.data()));
   }
+  // The kernel's pointers are restrict: the arrays must not overlap.
+  const auto bytes = static_cast<std::uintptr_t>(arrays[0].nbytes());
+  for (int j = 0; j < reads; ++j)
+    for (int k = j + 1; k < reads; ++k) {
+      const auto a = reinterpret_cast<std::uintptr_t>(data[j]);
+      const auto b = reinterpret_cast<std::uintptr_t>(data[k]);
+      if (bytes > 0 && a < b + bytes && b < a + bytes)
+        throw py::value_error("roofline: the arrays must not share memory");
+    }
   const auto n = static_cast<std::int64_t>(arrays[0].size());
   const RooflineLaunch launch{data.data(), reads,   writes, n, f32 ? DType::f32 : DType::f64,
                               threads_for(n), passes};
