@@ -110,3 +110,38 @@ def test_bad_arguments() -> None:
             ft.LBFGS([p], **{name: 0})
     with pytest.raises(ValueError, match="tolerance_grad"):
         ft.LBFGS([p], tolerance_grad=-1.0)
+
+
+@pytest.mark.parametrize("history_size", [1, 2])
+@pytest.mark.parametrize("lr", [0.3, 1.0])
+def test_rejected_pairs_leave_a_full_history_alone(history_size: int, lr: float) -> None:
+    """On a non-convex function some curvature pairs have y's <= 1e-10 and are not
+    kept; with the history full they must not overwrite the oldest kept pair
+    (torch's lists are untouched). Fixed steps: every evaluation is compared."""
+
+    def f(x: Any) -> Any:
+        return (torch.sin(2 * x) + 0.05 * x**2).sum() + 0.02 * (x[:-1] * x[1:]).sum()
+
+    def run(cls: Any, x0: Any) -> list[float]:
+        x = torch.nn.Parameter(x0.clone())
+        opt = cls([x], lr=lr, max_iter=30, history_size=history_size,
+                  tolerance_change=0.0, tolerance_grad=0.0)  # fmt: skip
+        losses: list[float] = []
+
+        def closure() -> Any:
+            opt.zero_grad()
+            loss = f(x)
+            loss.backward()
+            losses.append(loss.item())
+            return loss
+
+        opt.step(closure)
+        return losses
+
+    # The first 10 evaluations: later, on this non-convex function with fixed steps,
+    # rounding differences of the two loops (torch orders them differently) grow.
+    generator = torch.Generator().manual_seed(history_size)
+    for _ in range(20):
+        x0 = 2 * torch.randn(5, dtype=torch.float64, generator=generator)
+        ours, theirs = run(ft.LBFGS, x0)[:10], run(torch.optim.LBFGS, x0)[:10]
+        assert ours == pytest.approx(theirs, rel=1e-5, abs=1e-9)

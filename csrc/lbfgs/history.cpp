@@ -6,7 +6,12 @@
 namespace fusedopt::lbfgs {
 
 History::History(int m, std::int64_t n)
-    : m_(m), n_(n), s_(static_cast<std::size_t>(m * n)), y_(s_.size()), rho_(m), alpha_(m) {}
+    : m_(m),
+      n_(n),
+      s_(static_cast<std::size_t>((m + 1) * n)),
+      y_(s_.size()),
+      rho_(static_cast<std::size_t>(m + 1)),
+      alpha_(rho_.size()) {}
 
 bool History::commit(const Vectors& v) {
   const double sy = v.dot(next_s(), next_y());
@@ -29,7 +34,7 @@ void History::keep(double sy, double yy) {
   if (count_ < m_)
     ++count_;
   else
-    start_ = (start_ + 1) % m_;
+    start_ = (start_ + 1) % (m_ + 1);  // the oldest pair goes
 }
 
 void History::direction(const double* g, double* d, const Vectors& v) {

@@ -31,11 +31,13 @@ class History {
   void direction(const double* g, double* d, const Vectors& v);
 
  private:
-  std::int64_t slot(std::int64_t k) const { return (start_ + k) % m_; }
+  // m + 1 slots: the next pair is written into a free one, so a pair that
+  // commit() rejects never overwrites a kept one.
+  std::int64_t slot(std::int64_t k) const { return (start_ + k) % (m_ + 1); }
   void keep(double sy, double yy);
 
   std::int64_t m_, n_;
-  std::vector<double> s_, y_;  // m rows of n, row k at slot(k)
+  std::vector<double> s_, y_;  // m + 1 rows of n, pair k at slot(k)
   std::vector<double> rho_, alpha_;
   std::int64_t start_ = 0, count_ = 0;
   double gamma_ = 1.0;
