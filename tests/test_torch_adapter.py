@@ -395,3 +395,74 @@ def test_checkpoint_saves_and_loads_with_weights_only(tmp_path: Any) -> None:
     train(model, again, 3)
     train(reference, ref_opt, 3)
     assert_same_model(model, reference, torch.float64)
+
+
+def test_state_tensor_of_the_wrong_shape_is_refused_and_nothing_changes() -> None:
+    p = torch.zeros(64, requires_grad=True)
+    opt = ft.Adam([p], lr=0.1)
+    p.grad = torch.ones(64)
+    opt.step()
+    before = p.detach().clone()
+    opt.state[p]["exp_avg"] = torch.zeros(4)  # torch.optim would fail on the shape too
+    with pytest.raises(ValueError, match=r"state 'exp_avg' of params\[0\].*shape \(64,\)"):
+        opt.step()
+    assert torch.equal(p.detach(), before)
+
+
+def test_checkpoint_of_another_shape_is_refused() -> None:
+    small = torch.zeros(8, requires_grad=True)
+    source = torch.optim.Adam([small], lr=0.1)
+    small.grad = torch.ones(8)
+    source.step()
+    p = torch.zeros(4096, requires_grad=True)
+    opt = ft.Adam([p], lr=0.1)
+    p.grad = torch.ones(4096)
+    with pytest.raises(ValueError, match="shape"):  # torch would fail at the step
+        opt.load_state_dict(source.state_dict())
+        opt.step()
+    assert not p.detach().any()
+
+
+def test_state_memory_replaced_behind_the_entry_stays_safe() -> None:
+    """state[p][k].data = t is not followed (documented), but the memory the core
+    writes stays alive: no write lands in memory someone else now owns."""
+    p = torch.zeros(1 << 14, requires_grad=True)
+    opt = ft.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = torch.ones(1 << 14)
+    opt.step()
+    opt.state[p]["momentum_buffer"].data = torch.zeros(1 << 14)
+    victims = [torch.zeros(1 << 14) for _ in range(8)]  # may reuse freed memory
+    opt.step()
+    assert all(not v.any() for v in victims)
+    assert torch.isfinite(p).all()
+
+
+@pytest.mark.parametrize("change", ["popitem", "entry |=", "state |="])
+def test_dict_operations_on_the_state_are_followed_like_torch(change: str) -> None:
+    model, reference = make_model(torch.float64), make_model(torch.float64)
+    opt = ft.Adam(model.parameters(), lr=0.01)
+    ref_opt = torch.optim.Adam(reference.parameters(), lr=0.01)
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    for o in (opt, ref_opt):
+        if change == "popitem":
+            o.state.popitem()
+        elif change == "entry |=":
+            for entry in o.state.values():
+                entry |= {"exp_avg": entry["exp_avg"] * 0.5}
+        else:
+            first = next(iter(o.state))
+            o.state |= {first: {k: v.clone() * 2 for k, v in o.state[first].items()}}
+    train(model, opt, 3)
+    train(reference, ref_opt, 3)
+    assert_same_model(model, reference, torch.float64)
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_copying_or_pickling_the_optimizer_is_a_clear_error(how: str) -> None:
+    import pickle
+
+    opt = ft.AdamW([torch.zeros(3, requires_grad=True)])
+    action = {"copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": pickle.dumps}[how]
+    with pytest.raises(TypeError, match="state_dict"):
+        action(opt)

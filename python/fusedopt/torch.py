@@ -22,8 +22,15 @@ per-parameter pass runs in C++, and a gradient tensor checked at one step
 same tensor object with the same storage at the same address (training with
 ``zero_grad(set_to_none=False)`` reuses them). Not noticed, therefore: an
 in-place stride or size change of that same gradient tensor between steps
-(``p.grad.t_()``, ``p.grad.as_strided_(...)``), which torch.optim would follow.
-Replacing ``p.grad`` or ``p.grad.data`` is always noticed.
+(``p.grad.t_()``, ``p.grad.as_strided_(...)``, or ``p.grad.data = p.grad.t()``:
+a view of the same memory from the same address), which torch.optim would follow.
+Replacing ``p.grad``, or ``p.grad.data`` by other memory, is always noticed.
+
+State tensors are written in place: replace them by assigning the entry
+(``opt.state[p]["exp_avg"] = t``) or through ``load_state_dict``; changing a
+state tensor's memory behind the entry (``opt.state[p]["exp_avg"].data = t``)
+is not followed (the old memory stays alive and keeps being updated). These
+optimizers cannot be copied or pickled (save ``state_dict()`` instead).
 """
 
 from __future__ import annotations
@@ -153,6 +160,11 @@ class _StateEntry(dict):
         super().clear()
         self._changed()
 
+    def __ior__(self, other: Any) -> Any:
+        result = super().__ior__(other)
+        self._changed()
+        return result
+
 
 class _TrackedState(defaultdict):
     """``optimizer.state`` that reports which parameters' entries were replaced.
@@ -192,6 +204,21 @@ class _TrackedState(defaultdict):
         for key in keys:
             self._on_change(key)
 
+    def popitem(self) -> Any:
+        key, value = super().popitem()
+        self._on_change(key)
+        return key, value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._on_change(key)
+        return super().setdefault(key, default)
+
+    def __ior__(self, other: Any) -> Any:
+        result = super().__ior__(other)
+        for key in dict(other):
+            self._on_change(key)
+        return result
+
 
 class _FusedTorchOptimizer(Optimizer):
     """The shared machinery: C++ core, state binding, the step.
@@ -215,6 +242,10 @@ class _FusedTorchOptimizer(Optimizer):
         self._layouts: list[tuple[int, torch.dtype]] = []  # (numel, dtype) it was built with
         self._group_names: list[tuple[str, ...] | None] = []  # state names bound, per group
         self._stale: set[int] = set()  # parameters whose state entry changed
+        # Per parameter: the storages of the state tensors the C++ core writes into.
+        # Held so that replacing a tensor's memory behind the entry's back
+        # (state[p]["exp_avg"].data = ...) cannot free memory the core still uses.
+        self._storages: list[list[Any]] = []
         super().__init__(params, defaults)
 
     # ``state`` is a property so that every replacement (torch's __setstate__,
@@ -227,6 +258,12 @@ class _FusedTorchOptimizer(Optimizer):
     def state(self, entries: Mapping[Any, Any]) -> None:
         self.__dict__["_tracked_state"] = _TrackedState(entries, self._state_changed)
         self._stale.update(range(len(self._flat)))
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(
+            f"{type(self).__name__} cannot be copied or pickled (it owns a C++ core); "
+            "save and load its state_dict() instead"
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
@@ -276,6 +313,7 @@ class _FusedTorchOptimizer(Optimizer):
             self._flat.append(p)
         self._group_of.extend([len(self.param_groups) - 1] * len(new))
         self._layouts.extend((p.numel(), p.dtype) for p in new)
+        self._storages.extend([] for _ in new)
         self._group_names.append(None)
 
     @torch.no_grad()
@@ -294,7 +332,7 @@ class _FusedTorchOptimizer(Optimizer):
                 self._group_names[k] = names
             hypers.append(self._pack(group))
         while self._stale:
-            self._core.unbind_raw(self._stale.pop())  # rebound below if it has a gradient
+            self._unbind(self._stale.pop())  # rebound below if it has a gradient
         converted: list[torch.Tensor | None] = [None] * len(self._flat)
         for _ in range(4):  # moved, then unbound and unreadable, then the step
             moved, unbound, unreadable = self._core.step_torch(self._flat, hypers, converted)
@@ -317,7 +355,7 @@ class _FusedTorchOptimizer(Optimizer):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         for i, p in enumerate(self._flat):
-            self._core.unbind_raw(i)
+            self._unbind(i)
             if self.state.get(p):
                 self._bind(i)
         self._stale.clear()
@@ -355,33 +393,60 @@ class _FusedTorchOptimizer(Optimizer):
             raise TypeError(f"params[{i}].grad is complex")
         return g.to(dtype=p.dtype, memory_format=torch.contiguous_format).contiguous()
 
+    def _unbind(self, i: int) -> None:
+        self._core.unbind_raw(i)
+        self._storages[i] = []
+
+    def _state_tensor(self, i: int, name: str, tensor: Any, p: torch.Tensor) -> torch.Tensor:
+        """A state tensor the C++ core may write p.numel() elements of p's dtype into."""
+        if tensor is None:
+            return torch.zeros_like(p, memory_format=torch.contiguous_format)
+        if (
+            not isinstance(tensor, torch.Tensor)
+            or tensor.device.type != "cpu"
+            or tensor.layout is not torch.strided
+            or tensor.shape != p.shape
+        ):
+            got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            raise ValueError(
+                f"state {name!r} of params[{i}] must be a dense CPU tensor of shape "
+                f"{tuple(p.shape)}, got {got}"
+            )
+        if not tensor.is_contiguous() or tensor.dtype is not p.dtype:
+            tensor = tensor.to(dtype=p.dtype).contiguous()
+        if tensor.numel() > 0 and tensor.data_ptr() == 0:
+            raise ValueError(f"state {name!r} of params[{i}] has no storage")
+        return tensor
+
     def _bind(self, i: int) -> None:
         """Give parameter i torch state tensors for its group's names and point the
         C++ core at them (missing or unusable ones are made, as torch makes them)."""
         p = self._flat[i]
         names = self._names(self.param_groups[self._group_of[i]])
         state = _StateEntry(self.state.get(p, {}), self._stale, i)
-        buffers = []
+        buffers, storages = [], []
         for name in (n for n in names if n != "step"):
-            tensor = state.get(name)
-            live = tensor is not None
-            if not live or not tensor.is_contiguous() or tensor.dtype is not p.dtype:
-                tensor = (
-                    torch.zeros_like(p, memory_format=torch.contiguous_format)
-                    if tensor is None
-                    else tensor.to(dtype=p.dtype).contiguous()
-                )
+            given = state.get(name)
+            tensor = self._state_tensor(i, name, given, p)
+            if tensor is not given:
                 dict.__setitem__(state, name, tensor)
-            buffers.append((name, tensor.data_ptr(), live))
+            buffers.append((name, tensor.data_ptr(), given is not None))
+            storages.append(tensor.untyped_storage())
         mirror, count = 0, 0
         if self._has_step:
             step = state.get("step")
             count = 0 if step is None else int(float(step))
-            if not isinstance(step, torch.Tensor) or step.dtype is not torch.float32:
+            if (
+                not isinstance(step, torch.Tensor)
+                or step.dtype is not torch.float32
+                or (step.device.type != "cpu" or step.numel() != 1)
+            ):
                 step = torch.tensor(float(count), dtype=torch.float32)
                 dict.__setitem__(state, "step", step)
             mirror = step.data_ptr()
+            storages.append(step.untyped_storage())
         self._core.bind_raw(i, buffers, mirror, count)
+        self._storages[i] = storages
         self.state[p] = state
         self._stale.discard(i)
 
