@@ -159,6 +159,7 @@ def test_roofline_pass_leaves_values_unchanged(reads: int, writes: int, dtype: A
         ([np.ones(8, np.float32)[::2]], 1),
         ([np.ones(4, np.int32)], 1),
         ([np.ones(4, np.float32)] * 2, 1),  # the same array twice
+        ([np.frombuffer(bytearray(17), np.float32, count=4, offset=1)], 1),  # misaligned
     ],
 )
 def test_roofline_rejects_bad_arrays(arrays: list[np.ndarray], writes: int) -> None:

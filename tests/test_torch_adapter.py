@@ -466,3 +466,13 @@ def test_copying_or_pickling_the_optimizer_is_a_clear_error(how: str) -> None:
     action = {"copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": pickle.dumps}[how]
     with pytest.raises(TypeError, match="state_dict"):
         action(opt)
+
+
+def test_gradient_whose_storage_was_freed_is_an_error_not_skipped() -> None:
+    p = torch.zeros(4, requires_grad=True)
+    opt = ft.SGD([p], lr=0.1)
+    p.grad = torch.ones(4)
+    opt.step()
+    p.grad.untyped_storage().resize_(0)
+    with pytest.raises(ValueError, match="no storage"):
+        opt.step()

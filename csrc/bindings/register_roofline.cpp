@@ -29,9 +29,9 @@ void roofline(const std::vector<py::array>& arrays, int writes, std::int64_t pas
     const py::array& a = arrays[static_cast<std::size_t>(k)];
     const bool same = a.dtype().equal(f32 ? py::dtype::of<float>() : py::dtype::of<double>());
     if (!same || a.size() != arrays[0].size() || !(a.flags() & py::array::c_style) ||
-        !a.writeable())
-      throw py::value_error("roofline: arrays must be writeable, C-contiguous, of one size and "
-                            "dtype (float32 or float64)");
+        !(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) || !a.writeable())
+      throw py::value_error("roofline: arrays must be writeable, aligned, C-contiguous, of one "
+                            "size and dtype (float32 or float64)");
     data.push_back(const_cast<void*>(a.data()));
   }
   // The kernel's pointers are restrict: the arrays must not overlap.

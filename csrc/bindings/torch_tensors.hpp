@@ -51,8 +51,7 @@ class TorchTensors {
     out.grad = get(param, grad_);
     if (out.grad.is_none()) return out;
     Checked& known = checked_[i];
-    if (known.grad && PyWeakref_GetObject(known.grad.ptr()) == out.grad.ptr() &&
-        PyWeakref_GetObject(known.storage.ptr()) != Py_None) {
+    if (known.grad && refers_to(known.grad, out.grad.ptr()) && refers_to(known.storage, nullptr)) {
       out.data = data_ptr(out.grad);
       if (out.data == known.data) {
         known.misses = 0;
@@ -64,6 +63,10 @@ class TorchTensors {
       return out;
     }
     out.data = data_ptr(out.grad);
+    if (out.data == 0 && numel > 0) {  // its storage was freed (resize_(0)): let torch say so
+      out.readable = false;
+      return out;
+    }
     const std::uint32_t misses = known.misses + 1;
     if (misses <= 2 || misses % 16 == 0)
       known = {pybind11::weakref(out.grad), pybind11::weakref(call(out.grad, untyped_storage_)),
@@ -74,6 +77,19 @@ class TorchTensors {
   }
 
  private:
+  // Whether the weak reference's object is alive and, if `object` is given, is it.
+  static bool refers_to(const pybind11::weakref& ref, PyObject* object) {
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject* target = nullptr;
+    if (PyWeakref_GetRef(ref.ptr(), &target) < 0) throw pybind11::error_already_set();
+    Py_XDECREF(target);  // compared by address only; the caller holds `object`
+#else
+    PyObject* target = PyWeakref_GetObject(ref.ptr());
+    if (target == Py_None) target = nullptr;
+#endif
+    return target != nullptr && (object == nullptr || target == object);
+  }
+
   // Whether the kernels may read `g` as `numel` contiguous elements of
   // `dtype` on the CPU. The .grad setter checks shape, dtype and device, but
   // `p.grad.data = t` bypasses it, so everything memory safety rests on is

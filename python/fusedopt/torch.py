@@ -391,6 +391,8 @@ class _FusedTorchOptimizer(Optimizer):
             )
         if g.is_complex():
             raise TypeError(f"params[{i}].grad is complex")
+        if g.numel() > 0 and g.data_ptr() == 0:
+            raise ValueError(f"params[{i}].grad has no storage (was it resized to 0 bytes?)")
         return g.to(dtype=p.dtype, memory_format=torch.contiguous_format).contiguous()
 
     def _unbind(self, i: int) -> None:
