@@ -72,6 +72,7 @@ from _common import (  # bench/ is on sys.path when run as a script
     CpuMeter,
     cpu_model,
     gpt2_small_shapes,
+    print_noise,
 )
 
 import fusedopt as fo
@@ -84,7 +85,6 @@ BYTES_PER_PARAM = {"AdamW": 28, "SGD": 20}
 FO_PEER, FUSED_PEER, FOREACH_PEER, ROOF_PEER = "fusedopt", "torch fused", "torch foreach", "roof"
 ROOF_SCALE = 0.9999  # the roofline's multiplier: keeps values finite and normal
 COPY_ELEMENTS = 64 * 2**20  # 256 MB of float32
-NOISY = 0.10  # other processes' share of the CPUs above which a row is flagged
 
 
 @dataclass(frozen=True)
@@ -426,18 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "parity: max |theta_fusedopt - theta_torch| over all rows = "
         f"{max((v for r in rows for v in r.parity.values()), default=0.0):.2e}"
     )
-    for r in rows:
-        if r.background_cpu is not None and r.background_cpu > NOISY:
-            print(
-                f"NOISE WARNING: {r.workload} {r.optimizer}: other processes used "
-                f"{100 * r.background_cpu:.0f}% of the CPUs meanwhile; rerun on a quiet "
-                "machine before trusting this row"
-            )
-    if background is not None:
-        print(
-            f"background CPU use by other processes during the run: {100 * background:.0f}%"
-            " of all CPUs"
-        )
+    print_noise([(f"{r.workload} {r.optimizer}", r.background_cpu) for r in rows], background)
     print(f"targets: {sum(r.passed for r in rows)}/{len(rows)} PASS")
 
     if args.json:

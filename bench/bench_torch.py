@@ -75,6 +75,7 @@ from _common import (  # bench/ is on sys.path when run as a script
     CpuMeter,
     cpu_model,
     gpt2_small_shapes,
+    print_noise,
 )
 
 import fusedopt as fo
@@ -99,7 +100,6 @@ FOT, LOOP, FOREACH, FUSED, DS, CORE = (
 )
 TORCH_PEERS = (LOOP, FOREACH, FUSED)
 OVERHEAD_TENSORS = 1000
-NOISY = 0.10  # other processes' share of the CPUs above which a row is flagged
 DEFAULT_ROUNDS, QUICK_ROUNDS = 15, 5  # ~1.5 min and ~0.5 min on a quiet machine
 
 
@@ -537,18 +537,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"PARITY WARNING: {r.workload.label} {r.optimizer}: max |dtheta| {r.parity}")
     print(f"parity: max |theta_fusedopt.torch - theta_peer| over all rows = {worst:.2e}")
     print(f"gradients unchanged by every peer: {'yes' if untouched else 'NO'}")
-    for r in all_rows:
-        if r.background_cpu is not None and r.background_cpu > NOISY:
-            print(
-                f"NOISE WARNING: {r.workload.label} {r.optimizer}: other processes used "
-                f"{100 * r.background_cpu:.0f}% of the CPUs meanwhile; rerun on a quiet "
-                "machine before trusting this row"
-            )
-    if background is not None:
-        print(
-            f"background CPU use by other processes during the run: {100 * background:.0f}%"
-            " of all CPUs"
-        )
+    print_noise(
+        [(f"{r.workload.label} {r.optimizer}", r.background_cpu) for r in all_rows], background
+    )
     wall = time.perf_counter() - wall0
     verdicts = f"{sum(r.passed for r in rows)}/{len(rows)} PASS" if rows else "none run"
     print(f"targets: {verdicts}; wall time {wall:.0f} s")

@@ -114,7 +114,52 @@ def _compat(foreach: Any, fused: Any, capturable: bool, differentiable: bool) ->
             raise ValueError(f"{name} must be None or a bool, got {value!r}")
 
 
-class _StateEntry(dict):
+class _ReportsChanges:
+    """A dict mixin that calls ``self._changed(key)`` for every key assigned,
+    deleted or replaced, through any of dict's mutating methods."""
+
+    def _changed(self, key: Any) -> None:
+        raise NotImplementedError
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)  # type: ignore[misc]
+        self._changed(key)
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)  # type: ignore[misc]
+        self._changed(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._changed(key)
+        return super().pop(key, *default)  # type: ignore[misc]
+
+    def popitem(self) -> Any:
+        key, value = super().popitem()  # type: ignore[misc]
+        self._changed(key)
+        return key, value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._changed(key)
+        return super().setdefault(key, default)  # type: ignore[misc]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        changes = dict(*args, **kwargs)
+        super().update(changes)  # type: ignore[misc]
+        for key in changes:
+            self._changed(key)
+
+    def __ior__(self, other: Any) -> Any:
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        keys = list(self)  # type: ignore[call-overload]
+        super().clear()  # type: ignore[misc]
+        for key in keys:
+            self._changed(key)
+
+
+class _StateEntry(_ReportsChanges, dict):
     """A parameter's state dict that reports when an entry is replaced.
 
     The C++ core writes into the tensors bound from it; replacing one of them
@@ -126,47 +171,14 @@ class _StateEntry(dict):
         super().__init__(entries)
         self._stale, self._index = stale, index
 
-    def _changed(self) -> None:
+    def _changed(self, key: Any) -> None:
         self._stale.add(self._index)
 
     def __reduce__(self) -> Any:  # copies and pickles (torch.save) are plain dicts
         return (dict, (dict(self),))
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self._changed()
 
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def pop(self, *args: Any) -> Any:
-        self._changed()
-        return super().pop(*args)
-
-    def popitem(self) -> Any:
-        self._changed()
-        return super().popitem()
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        self._changed()
-        return super().setdefault(key, default)
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def __ior__(self, other: Any) -> Any:
-        result = super().__ior__(other)
-        self._changed()
-        return result
-
-
-class _TrackedState(defaultdict):
+class _TrackedState(_ReportsChanges, defaultdict):
     """``optimizer.state`` that reports which parameters' entries were replaced.
 
     ZeroRedundancyOptimizer.load_state_dict assigns ``optim.state[p]``; the
@@ -176,48 +188,10 @@ class _TrackedState(defaultdict):
 
     def __init__(self, entries: Mapping[Any, Any], on_change: Callable[[Any], None]) -> None:
         super().__init__(dict, entries)
-        self._on_change = on_change
+        self._changed = on_change  # type: ignore[method-assign]
 
     def __reduce__(self) -> Any:  # copies and pickles are plain defaultdicts
         return (defaultdict, (dict, dict(self)))
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self._on_change(key)
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self._on_change(key)
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        self._on_change(key)
-        return super().pop(key, *default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        for key in dict(*args, **kwargs):
-            self._on_change(key)
-
-    def clear(self) -> None:
-        keys = list(self)
-        super().clear()
-        for key in keys:
-            self._on_change(key)
-
-    def popitem(self) -> Any:
-        key, value = super().popitem()
-        self._on_change(key)
-        return key, value
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        self._on_change(key)
-        return super().setdefault(key, default)
-
-    def __ior__(self, other: Any) -> Any:
-        result = super().__ior__(other)
-        for key in dict(other):
-            self._on_change(key)
-        return result
 
 
 class _FusedTorchOptimizer(Optimizer):
