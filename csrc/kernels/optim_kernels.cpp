@@ -6,7 +6,7 @@
 // standard-library template is instantiated: an inline function emitted by two
 // ISA builds would be merged by the linker, and the baseline build could end
 // up calling an AVX-512 copy.
-#include <omp.h>
+#include "fusedopt/thread_pool.hpp"
 
 #include <cstdint>
 
@@ -220,10 +220,8 @@ void adam_typed(const Segment& s, const AdamCoeffs& c, i64 lo, i64 hi) {
 template <class Coeffs, class Body>
 void run_step(const StepLaunch<Coeffs>& launch, Body body) {
   if (launch.count == 0) return;
-  parallel_region(launch.num_threads, [&](int t, int nt) {
-    for_each_share(launch.offsets, launch.count, t, nt, [&](i64 s, i64 lo, i64 hi) {
-      body(launch.segments[s], launch.coeffs[s], lo, hi);
-    });
+  parallel_segments(launch.offsets, launch.count, launch.num_threads, [&](i64 s, i64 lo, i64 hi) {
+    body(launch.segments[s], launch.coeffs[s], lo, hi);
   });
 }
 

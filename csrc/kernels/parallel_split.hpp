@@ -1,19 +1,15 @@
 #pragma once
-// Static work split for the per-ISA kernel sources. Include only inside
+// Parallel loops for the per-ISA kernel sources. Include only inside
 // `namespace fusedopt::FUSEDOPT_ISA_NS { namespace { ... } }`: each ISA build
 // then gets its own internal copy and no symbol is shared between builds.
 //
-// Thread t of nt owns elements [split(t), split(t + 1)) of the concatenation of
-// all tensors. Boundaries are multiples of 64 elements so two threads rarely
-// write the same cache line; the split is static, so results (and the order of
-// every reduction) depend on the thread count only, never on timing.
+// One call = one parallel region (fusedopt/thread_pool.hpp): the concatenation
+// of all tensors is cut into chunks whose boundaries depend on the total length
+// and the thread count only, and threads claim chunks as they come. A reduction
+// keeps one partial result per chunk and adds them in chunk order, so results
+// depend on the thread count only, never on timing or on which thread ran what.
 
 using i64 = std::int64_t;
-
-inline i64 split(i64 total, int t, int nt) {
-  if (t >= nt) return total;
-  return (total * t / nt) & ~i64(63);
-}
 
 // Index of the segment holding global element `pos` (offsets are ascending).
 inline i64 find_segment(const i64* offsets, i64 count, i64 pos) {
@@ -28,11 +24,10 @@ inline i64 find_segment(const i64* offsets, i64 count, i64 pos) {
   return lo;
 }
 
-// Calls body(segment_index, lo, hi) for thread t's share of every segment.
+// Calls body(segment_index, lo, hi) for every segment's part of the global
+// range [begin, end) (lo, hi relative to the segment).
 template <class Body>
-void for_each_share(const i64* offsets, i64 count, int t, int nt, Body&& body) {
-  const i64 begin = split(offsets[count], t, nt);
-  const i64 end = split(offsets[count], t + 1, nt);
+void for_each_piece(const i64* offsets, i64 count, i64 begin, i64 end, Body&& body) {
   if (begin >= end) return;
   for (i64 s = find_segment(offsets, count, begin); s < count && offsets[s] < end; ++s) {
     const i64 lo = (begin > offsets[s] ? begin : offsets[s]) - offsets[s];
@@ -41,16 +36,25 @@ void for_each_share(const i64* offsets, i64 count, int t, int nt, Body&& body) {
   }
 }
 
-// One parallel region for the whole call, whatever the number of tensors.
-// body(t, nt) runs once per thread.
+// Calls body(chunk, begin, end) once for every chunk of [0, total), on up to
+// `threads` threads; returns the number of chunks (<= kMaxChunks).
 template <class Body>
-void parallel_region(int num_threads, Body&& body) {
-  if (num_threads <= 1) {
-    body(0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(num_threads)
-  body(omp_get_thread_num(), omp_get_num_threads());
+i64 parallel_chunks(i64 total, int threads, Body body) {
+  return run_chunks(
+      threads, total,
+      [](void* context, i64 chunk, i64 begin, i64 end) {
+        (*static_cast<Body*>(context))(chunk, begin, end);
+      },
+      &body);
+}
+
+// Calls body(segment_index, lo, hi) for every element of the concatenated
+// segments (offsets: count + 1 prefix sums), in parallel.
+template <class Body>
+void parallel_segments(const i64* offsets, i64 count, int threads, Body&& body) {
+  parallel_chunks(offsets[count], threads, [&](i64, i64 begin, i64 end) {
+    for_each_piece(offsets, count, begin, end, body);
+  });
 }
 
 inline float root(float x) { return __builtin_sqrtf(x); }

@@ -1,6 +1,6 @@
 // Regularizer value and gradient kernels, compiled once per ISA like
 // optim_kernels.cpp (same rules: ISA namespace, no shared inline code).
-#include <omp.h>
+#include "fusedopt/thread_pool.hpp"
 
 #include <cstdint>
 
@@ -15,9 +15,6 @@ namespace FUSEDOPT_ISA_NS {
 namespace {
 
 #include "parallel_split.hpp"
-
-// Enough threads for 64 partial sums; more threads than that never help here.
-constexpr int kMaxThreads = 64;
 
 struct Sums {
   double abs = 0.0, sq = 0.0;
@@ -59,41 +56,39 @@ void grad_typed(const RegSegment& s, const RegLaunch& launch, i64 lo, i64 hi) {
 
 }  // namespace
 
-// Partial sums per thread, added in thread order: the result depends on the
+// One partial sum per chunk, added in chunk order: the result depends on the
 // thread count, never on timing.
 double regularizer_value(const RegLaunch& launch) {
   if (launch.count == 0) return 0.0;
-  const int threads = launch.num_threads < kMaxThreads ? launch.num_threads : kMaxThreads;
-  Sums partial[kMaxThreads];
-  parallel_region(threads, [&](int t, int nt) {
+  Sums partial[kMaxChunks];
+  const i64 chunks = parallel_chunks(launch.offsets[launch.count], launch.num_threads,
+                                     [&](i64 c, i64 begin, i64 end) {
     Sums mine;
-    for_each_share(launch.offsets, launch.count, t, nt, [&](i64 s, i64 lo, i64 hi) {
+    for_each_piece(launch.offsets, launch.count, begin, end, [&](i64 s, i64 lo, i64 hi) {
       const RegSegment& seg = launch.segments[s];
       const Sums add = seg.dtype == DType::f32 ? sums(static_cast<const float*>(seg.w) + lo, hi - lo)
                                                : sums(static_cast<const double*>(seg.w) + lo, hi - lo);
       mine.abs += add.abs;
       mine.sq += add.sq;
     });
-    partial[t] = mine;
+    partial[c] = mine;
   });
   Sums total;
-  for (int t = 0; t < threads; ++t) {
-    total.abs += partial[t].abs;
-    total.sq += partial[t].sq;
+  for (i64 c = 0; c < chunks; ++c) {
+    total.abs += partial[c].abs;
+    total.sq += partial[c].sq;
   }
   return launch.l1 * total.abs + launch.l2 * total.sq;
 }
 
 void regularizer_grad(const RegLaunch& launch) {
   if (launch.count == 0) return;
-  parallel_region(launch.num_threads, [&](int t, int nt) {
-    for_each_share(launch.offsets, launch.count, t, nt, [&](i64 s, i64 lo, i64 hi) {
-      const RegSegment& seg = launch.segments[s];
-      if (seg.dtype == DType::f32)
-        grad_typed<float>(seg, launch, lo, hi);
-      else
-        grad_typed<double>(seg, launch, lo, hi);
-    });
+  parallel_segments(launch.offsets, launch.count, launch.num_threads, [&](i64 s, i64 lo, i64 hi) {
+    const RegSegment& seg = launch.segments[s];
+    if (seg.dtype == DType::f32)
+      grad_typed<float>(seg, launch, lo, hi);
+    else
+      grad_typed<double>(seg, launch, lo, hi);
   });
 }
 

@@ -1,6 +1,6 @@
 // The roofline pass (fusedopt/roofline_launch.hpp), compiled per ISA like the
 // optimizer kernels so that it gets the same vector width they do.
-#include <omp.h>
+#include "fusedopt/thread_pool.hpp"
 
 #include <cstdint>
 #include <utility>
@@ -62,18 +62,11 @@ void run_typed(const RooflineLaunch& launch) {
   const SpanFn<T> fn = table.fn[launch.reads][launch.writes];
   T* a[kMaxRooflineArrays] = {};
   for (int k = 0; k < launch.reads; ++k) a[k] = static_cast<T*>(launch.arrays[k]);
-  const i64 n = launch.n;
-  parallel_region(launch.num_threads, [&](int t, int nt) {
-    const i64 lo = split(n, t, nt), hi = split(n, t + 1, nt);
-    for (i64 pass = 0; pass < launch.passes; ++pass) {
-      fn(a[0], a[1], a[2], a[3], a[4], lo, hi, T(0));
-      // Each pass starts when every thread has finished the previous one, as
-      // consecutive optimizer steps do.
-      if (nt > 1) {
-#pragma omp barrier
-      }
-    }
-  });
+  // One call per pass: each pass starts when every chunk of the previous one
+  // is done, as consecutive optimizer steps do, with the same chunks.
+  for (i64 pass = 0; pass < launch.passes; ++pass)
+    parallel_chunks(launch.n, launch.num_threads,
+                    [&](i64, i64 lo, i64 hi) { fn(a[0], a[1], a[2], a[3], a[4], lo, hi, T(0)); });
 }
 
 void roofline(const RooflineLaunch& launch) {

@@ -1,9 +1,8 @@
 // Vector operations of the quasi-Newton solvers (float64), compiled once per
 // ISA like optim_kernels.cpp (same rules: ISA namespace, no shared inline
-// code). Large vectors are split across threads with the same static split as
-// the optimizer steps, so every reduction's order depends on the thread count
-// only.
-#include <omp.h>
+// code). Large vectors are cut into the same chunks as the optimizer steps, so
+// every reduction's order depends on the thread count only.
+#include "fusedopt/thread_pool.hpp"
 
 #include <cstdint>
 
@@ -19,28 +18,19 @@ namespace {
 
 #include "parallel_split.hpp"
 
-constexpr int kMaxThreads = 64;
-
-// Runs body(lo, hi) over thread t's share of [0, n) in one parallel region.
+// Runs body(lo, hi) over the chunks of [0, n) in one parallel region.
 template <class Body>
 void elementwise(i64 n, int threads, Body&& body) {
-  const i64 offsets[2] = {0, n};
-  parallel_region(threads, [&](int t, int nt) {
-    for_each_share(offsets, 1, t, nt, [&](i64, i64 lo, i64 hi) { body(lo, hi); });
-  });
+  parallel_chunks(n, threads, [&](i64, i64 lo, i64 hi) { body(lo, hi); });
 }
 
-// Sum over threads of body(lo, hi), added in thread order.
+// Sum of body(lo, hi) over the chunks of [0, n), added in chunk order.
 template <class Body>
 double reduce_sum(i64 n, int threads, Body&& body) {
-  if (threads > kMaxThreads) threads = kMaxThreads;
-  double partial[kMaxThreads] = {};
-  const i64 offsets[2] = {0, n};
-  parallel_region(threads, [&](int t, int nt) {
-    for_each_share(offsets, 1, t, nt, [&](i64, i64 lo, i64 hi) { partial[t] = body(lo, hi); });
-  });
+  double partial[kMaxChunks];
+  const i64 chunks = parallel_chunks(n, threads, [&](i64 c, i64 lo, i64 hi) { partial[c] = body(lo, hi); });
   double total = 0.0;
-  for (int t = 0; t < threads; ++t) total += partial[t];
+  for (i64 c = 0; c < chunks; ++c) total += partial[c];
   return total;
 }
 
@@ -92,25 +82,21 @@ double axpy_dot(double alpha, const double* __restrict x, double* __restrict y,
 // max |a_i|; NaN anywhere gives NaN, so a broken gradient never looks converged.
 // Vectorised as a max reduction plus a separate count of NaNs.
 double abs_max(const double* a, i64 n, int threads) {
-  if (threads > kMaxThreads) threads = kMaxThreads;
-  double partial[kMaxThreads] = {};
-  const i64 offsets[2] = {0, n};
-  parallel_region(threads, [&](int t, int nt) {
-    for_each_share(offsets, 1, t, nt, [a, t, &partial](i64, i64 lo, i64 hi) {
-      const double* __restrict p = a + lo;
-      const i64 len = hi - lo;
-      double m = 0.0, nans = 0.0;
+  double partial[kMaxChunks];
+  const i64 chunks = parallel_chunks(n, threads, [a, &partial](i64 c, i64 lo, i64 hi) {
+    const double* __restrict p = a + lo;
+    const i64 len = hi - lo;
+    double m = 0.0, nans = 0.0;
 #pragma omp simd reduction(max : m) reduction(+ : nans)
-      for (i64 i = 0; i < len; ++i) {
-        const double v = magnitude(p[i]);
-        m = v > m ? v : m;
-        nans += v != v ? 1.0 : 0.0;
-      }
-      partial[t] = nans > 0.0 ? __builtin_nan("") : m;
-    });
+    for (i64 i = 0; i < len; ++i) {
+      const double v = magnitude(p[i]);
+      m = v > m ? v : m;
+      nans += v != v ? 1.0 : 0.0;
+    }
+    partial[c] = nans > 0.0 ? __builtin_nan("") : m;
   });
   double m = 0.0;
-  for (int t = 0; t < threads; ++t) m = (partial[t] > m || partial[t] != partial[t]) ? partial[t] : m;
+  for (i64 c = 0; c < chunks; ++c) m = (partial[c] > m || partial[c] != partial[c]) ? partial[c] : m;
   return m;
 }
 

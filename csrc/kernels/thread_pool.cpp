@@ -1,0 +1,229 @@
+#include "fusedopt/thread_pool.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace fusedopt {
+namespace {
+
+using i64 = std::int64_t;
+
+void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// A worker that has finished a chunk keeps looking for the next call this
+// long before it sleeps: back-to-back steps (and the L-BFGS vector operations
+// between two objective calls) then start without a wake-up, as with OpenMP's
+// default spinning. Asleep, it costs the caller nothing: it is never waited for.
+constexpr auto kWorkerSpin = std::chrono::microseconds(200);
+// The caller, done with its own chunks, spins this many pauses on a chunk that
+// a worker is still running, then yields its core (the worker may need it).
+constexpr int kCallerSpinPauses = 1024;
+
+// The claim word: which call (32 bits), its chunk count and the next unclaimed
+// chunk (16 bits each). Packing them in one atomic lets a worker that wakes
+// late tell, in the same compare-and-swap that claims a chunk, that the call
+// it saw is still the current one and has chunks left.
+struct Ticket {
+  std::uint64_t word;
+  std::uint32_t call() const noexcept { return static_cast<std::uint32_t>(word >> 32); }
+  i64 count() const noexcept { return static_cast<i64>((word >> 16) & 0xffff); }
+  i64 next() const noexcept { return static_cast<i64>(word & 0xffff); }
+  bool has_work() const noexcept { return next() < count(); }
+  static Ticket make(std::uint32_t call, i64 count) noexcept {
+    return {(std::uint64_t{call} << 32) | (static_cast<std::uint64_t>(count) << 16)};
+  }
+};
+static_assert(kMaxChunks < 0xffff, "chunk count must fit the claim word");
+
+class Pool {
+ public:
+  i64 run(int threads, i64 count, const i64* bounds, ChunkFn fn, void* context) noexcept {
+    std::unique_lock<std::mutex> owner(busy_, std::try_to_lock);
+    // Another thread's call holds the pool (two optimizers stepped from two
+    // Python threads): run this one here, same chunks, same results.
+    if (!owner || spawn_workers(threads - 1) == 0) return run_inline(count, bounds, fn, context);
+    fn_ = fn;
+    context_ = context;
+    bounds_ = bounds;
+    finished_.store(0, std::memory_order_relaxed);
+    participants_.store(threads - 1, std::memory_order_relaxed);
+    const Ticket first = Ticket::make(++call_, count);
+    ticket_.store(first.word, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      wake_.notify_all();
+    }
+    claim_and_run(first);
+    wait_for_chunks(count);
+    return count;
+  }
+
+ private:
+  static i64 run_inline(i64 count, const i64* bounds, ChunkFn fn, void* context) noexcept {
+    for (i64 c = 0; c < count; ++c) fn(context, c, bounds[c], bounds[c + 1]);
+    return count;
+  }
+
+  // Runs chunks of the call `seen` until none is left. A chunk is claimed only
+  // while its call is current, so fn_, context_ and bounds_ (written before the
+  // call was published) cannot change until it is finished.
+  void claim_and_run(Ticket seen) noexcept {
+    const std::uint32_t call = seen.call();
+    while (seen.call() == call && seen.has_work()) {
+      if (!ticket_.compare_exchange_weak(seen.word, seen.word + 1, std::memory_order_acquire,
+                                         std::memory_order_acquire))
+        continue;  // seen now holds the current word
+      const i64 c = seen.next();
+      fn_(context_, c, bounds_[c], bounds_[c + 1]);
+      finished_.fetch_add(1, std::memory_order_release);
+      seen.word = ticket_.load(std::memory_order_acquire);
+    }
+  }
+
+  void wait_for_chunks(i64 count) noexcept {
+    for (int spins = 0; finished_.load(std::memory_order_acquire) != count; ++spins) {
+      if (spins < kCallerSpinPauses)
+        cpu_relax();
+      else
+        std::this_thread::yield();
+    }
+  }
+
+  // Starts workers until `wanted` exist; returns how many do. A failure to
+  // start one (no threads left) leaves the call with fewer helpers.
+  int spawn_workers(int wanted) noexcept {
+    if (wanted > kMaxWorkers) wanted = kMaxWorkers;
+    while (workers_ < wanted) {
+      try {
+        std::thread(&Pool::worker_loop, this, workers_).detach();
+      } catch (...) {
+        break;
+      }
+      ++workers_;
+    }
+    return workers_ < wanted ? workers_ : wanted;
+  }
+
+  void worker_loop(int index) noexcept {
+    char name[16];
+    std::snprintf(name, sizeof name, "fusedopt-%u", static_cast<unsigned>(index + 1) & 0xffu);
+    pthread_setname_np(pthread_self(), name);
+    std::uint32_t seen = Ticket{ticket_.load(std::memory_order_acquire)}.call();
+    bool spin = true;
+    for (;;) {
+      const Ticket t = wait_for_call(seen, spin);
+      seen = t.call();
+      // Workers beyond this call's thread count sleep again at once.
+      spin = index < participants_.load(std::memory_order_relaxed);
+      if (spin) claim_and_run(t);
+    }
+  }
+
+  Ticket wait_for_call(std::uint32_t seen, bool spin) noexcept {
+    if (spin) {
+      const auto deadline = std::chrono::steady_clock::now() + kWorkerSpin;
+      for (int k = 1;; ++k) {
+        const Ticket t{ticket_.load(std::memory_order_acquire)};
+        if (t.call() != seen) return t;
+        cpu_relax();
+        if (k % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+      }
+    }
+    // The caller stores the ticket, then reads sleepers_; we count ourselves,
+    // then read the ticket (all seq_cst): one of the two sees the other, so a
+    // call is never missed. notify_all is sent under sleep_mutex_, which we
+    // hold until wait() releases it.
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    Ticket t{ticket_.load(std::memory_order_seq_cst)};
+    while (t.call() == seen) {
+      wake_.wait(lock);
+      t.word = ticket_.load(std::memory_order_seq_cst);
+    }
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    return t;
+  }
+
+  static constexpr int kMaxWorkers = 255;
+
+  std::mutex busy_;  // held by the caller whose call the pool runs
+  int workers_ = 0;  // guarded by busy_
+  std::uint32_t call_ = 0;
+
+  // The current call, written before its ticket is published.
+  ChunkFn fn_ = nullptr;
+  void* context_ = nullptr;
+  const i64* bounds_ = nullptr;
+
+  alignas(64) std::atomic<std::uint64_t> ticket_{0};
+  alignas(64) std::atomic<i64> finished_{0};
+  std::atomic<int> participants_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+};
+
+// The pool is never destroyed (its detached workers may be spinning while the
+// process exits). A forked child has none of the parent's workers and may have
+// inherited a locked mutex: it starts a new pool on its first call.
+std::atomic<Pool*> g_pool{nullptr};
+
+void forget_pool_after_fork() { g_pool.store(nullptr, std::memory_order_relaxed); }
+
+Pool& pool() {
+  Pool* p = g_pool.load(std::memory_order_acquire);
+  if (p) return *p;
+  static const bool registered = pthread_atfork(nullptr, nullptr, &forget_pool_after_fork) == 0;
+  (void)registered;
+  Pool* fresh = new Pool;
+  if (g_pool.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return *fresh;
+  delete fresh;  // another thread installed one first
+  return *p;
+}
+
+}  // namespace
+
+i64 chunk_layout(int threads, i64 total, i64* bounds) noexcept {
+  bounds[0] = 0;
+  if (total <= 0) return 0;
+  const i64 parts = 2 * static_cast<i64>(threads > 1 ? threads : 0);
+  i64 count = 0, pos = 0;
+  while (pos < total) {
+    const i64 left = total - pos;
+    i64 size = parts ? (left / parts + kChunkAlign - 1) / kChunkAlign * kChunkAlign : left;
+    if (size < kMinChunkElements) size = kMinChunkElements;
+    // A tail shorter than a chunk joins this one; the last slot takes the rest.
+    if (left - size < kMinChunkElements || count == kMaxChunks - 1) size = left;
+    pos += size;
+    bounds[++count] = pos;
+  }
+  return count;
+}
+
+i64 run_chunks(int threads, i64 total, ChunkFn fn, void* context) noexcept {
+  i64 bounds[kMaxChunks + 1];
+  const i64 count = chunk_layout(threads, total, bounds);
+  if (count <= 1) {
+    if (count == 1) fn(context, 0, 0, total);
+    return count;
+  }
+  return pool().run(threads, count, bounds, fn, context);
+}
+
+}  // namespace fusedopt
