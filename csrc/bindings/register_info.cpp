@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fusedopt/dispatch.hpp"
+#include "fusedopt/thread_pool.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -45,6 +46,12 @@ void register_info(py::module_& m) {
   m.def("set_num_threads", [](int n) {
     if (n < 0) throw py::value_error("num_threads must be >= 0, got " + std::to_string(n));
     set_num_threads(n);
+  });
+  // For tests of the parallel split's invariants (fusedopt/thread_pool.hpp).
+  m.def("chunk_layout", [](int threads, std::int64_t total) {
+    std::vector<std::int64_t> bounds(kMaxChunks + 1);
+    bounds.resize(static_cast<std::size_t>(chunk_layout(threads, total, bounds.data())) + 1);
+    return bounds;
   });
   m.def("openmp_max_threads", [] { return omp_get_max_threads(); });
   m.def("openmp_version", [] { return _OPENMP; });

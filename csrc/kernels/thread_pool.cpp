@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -137,11 +138,14 @@ class Pool {
 
   Ticket wait_for_call(std::uint32_t seen, bool spin) noexcept {
     if (spin) {
-      const auto deadline = std::chrono::steady_clock::now() + kWorkerSpin;
-      for (int k = 1;; ++k) {
+      static const long spin_us = std::getenv("FUSEDOPT_SPIN_US") ? std::atol(std::getenv("FUSEDOPT_SPIN_US")) : 200;
+      static const int yield_every = std::getenv("FUSEDOPT_YIELD") ? std::atoi(std::getenv("FUSEDOPT_YIELD")) : 0;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
+      for (int k = 1; spin_us > 0; ++k) {
         const Ticket t{ticket_.load(std::memory_order_acquire)};
         if (t.call() != seen) return t;
         cpu_relax();
+        if (yield_every && k % yield_every == 0) std::this_thread::yield();
         if (k % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
       }
     }
