@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -31,10 +30,18 @@ void cpu_relax() noexcept {
 // long before it sleeps: back-to-back steps (and the L-BFGS vector operations
 // between two objective calls) then start without a wake-up, as with OpenMP's
 // default spinning. Asleep, it costs the caller nothing: it is never waited for.
-constexpr auto kWorkerSpin = std::chrono::microseconds(200);
+constexpr std::chrono::microseconds kWorkerSpin{200};
 // The caller, done with its own chunks, spins this many pauses on a chunk that
 // a worker is still running, then yields its core (the worker may need it).
 constexpr int kCallerSpinPauses = 1024;
+
+using Clock = std::chrono::steady_clock;
+// A wait longer than this (and than half the caller's own work) is a stall.
+constexpr Clock::duration kStallFloor = std::chrono::microseconds(50);
+// How long the calls after a stall run on the caller alone: doubling from the
+// first to the last value for stalls in a row (each probe may stall again).
+constexpr Clock::duration kAloneMin = std::chrono::milliseconds(2);
+constexpr Clock::duration kAloneMax = std::chrono::milliseconds(256);
 
 // The claim word: which call (32 bits), its chunk count and the next unclaimed
 // chunk (16 bits each). Packing them in one atomic lets a worker that wakes
@@ -58,7 +65,8 @@ class Pool {
     std::unique_lock<std::mutex> owner(busy_, std::try_to_lock);
     // Another thread's call holds the pool (two optimizers stepped from two
     // Python threads): run this one here, same chunks, same results.
-    if (!owner || spawn_workers(threads - 1) == 0) return run_inline(count, bounds, fn, context);
+    if (!owner || alone_for_now() || spawn_workers(threads - 1) == 0)
+      return run_inline(count, bounds, fn, context);
     fn_ = fn;
     context_ = context;
     bounds_ = bounds;
@@ -70,8 +78,11 @@ class Pool {
       std::lock_guard<std::mutex> lock(sleep_mutex_);
       wake_.notify_all();
     }
+    const Clock::time_point start = Clock::now();
     claim_and_run(first);
+    const Clock::time_point own_done = Clock::now();
     wait_for_chunks(count);
+    judge(own_done - start, Clock::now() - own_done);
     return count;
   }
 
@@ -95,6 +106,25 @@ class Pool {
       finished_.fetch_add(1, std::memory_order_release);
       seen.word = ticket_.load(std::memory_order_acquire);
     }
+  }
+
+  // A stall: after running out of chunks the caller waited long for one that a
+  // worker had claimed, which happens when the worker was descheduled (the
+  // cores are oversubscribed) and costs a scheduler time slice. Then the next
+  // calls run on the caller alone, for a time that doubles with every stall in
+  // a row; a call without a stall resets it. The chunks, and so the results,
+  // stay those of the configured thread count.
+  void judge(Clock::duration own, Clock::duration waited) noexcept {
+    if (waited > kStallFloor && waited > own / 2) {
+      alone_until_ = Clock::now() + alone_for_;
+      if (alone_for_ < kAloneMax) alone_for_ *= 2;
+    } else {
+      alone_for_ = kAloneMin;
+    }
+  }
+
+  bool alone_for_now() const noexcept {
+    return alone_until_ != Clock::time_point{} && Clock::now() < alone_until_;
   }
 
   void wait_for_chunks(i64 count) noexcept {
@@ -138,15 +168,12 @@ class Pool {
 
   Ticket wait_for_call(std::uint32_t seen, bool spin) noexcept {
     if (spin) {
-      static const long spin_us = std::getenv("FUSEDOPT_SPIN_US") ? std::atol(std::getenv("FUSEDOPT_SPIN_US")) : 200;
-      static const int yield_every = std::getenv("FUSEDOPT_YIELD") ? std::atoi(std::getenv("FUSEDOPT_YIELD")) : 0;
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
-      for (int k = 1; spin_us > 0; ++k) {
+      const auto deadline = Clock::now() + kWorkerSpin;
+      for (int k = 1;; ++k) {
         const Ticket t{ticket_.load(std::memory_order_acquire)};
         if (t.call() != seen) return t;
         cpu_relax();
-        if (yield_every && k % yield_every == 0) std::this_thread::yield();
-        if (k % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+        if (k % 64 == 0 && Clock::now() > deadline) break;
       }
     }
     // The caller stores the ticket, then reads sleepers_; we count ourselves,
@@ -166,9 +193,11 @@ class Pool {
 
   static constexpr int kMaxWorkers = 255;
 
-  std::mutex busy_;  // held by the caller whose call the pool runs
-  int workers_ = 0;  // guarded by busy_
+  std::mutex busy_;  // held by the caller whose call the pool runs; guards the next five
+  int workers_ = 0;
   std::uint32_t call_ = 0;
+  Clock::time_point alone_until_{};
+  Clock::duration alone_for_ = kAloneMin;
 
   // The current call, written before its ticket is published.
   ChunkFn fn_ = nullptr;
