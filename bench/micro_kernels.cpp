@@ -3,7 +3,7 @@
 // the kernels alone, without the parameter table, step setup or Python.
 //
 // Names: <kernel>/<dtype>/<isa>/omp:<threads>/n:<elements>/real_time. omp is
-// the kernel's own OpenMP thread count (the launch's num_threads), not
+// the kernel's own thread count (the launch's num_threads), not
 // google-benchmark's ->Threads(). Bytes count every array read plus every
 // array written per element (see bench/README.md).
 #include <benchmark/benchmark.h>
@@ -136,7 +136,7 @@ fo::AdamCoeffs adam_coeffs(bool decoupled, double weight_decay, bool amsgrad, do
 }
 
 // ---------------------------------------------------------------- runners
-// Each runs the timing loop of one kernel on n elements with `threads` OpenMP
+// Each runs the timing loop of one kernel on n elements with `threads` pool
 // threads, using the kernel table of the ISA the caller selected.
 using Runner = void (*)(benchmark::State&, i64 n, int threads);
 
@@ -374,7 +374,7 @@ void add(const std::string& name, fo::Isa isa, int threads, i64 bytes_per_elemen
       ->ArgName("n")
       ->RangeMultiplier(10)
       ->Range(kMinSize, kMaxSize)
-      // Wall time: the main thread's CPU time misses the other OpenMP threads'.
+      // Wall time: the main thread's CPU time misses the pool's workers'.
       ->UseRealTime();
 }
 
