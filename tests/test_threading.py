@@ -42,6 +42,11 @@ def test_chunk_layout_covers_the_range_once(nthreads: int, total: int) -> None:
     assert np.all(sizes >= min(MIN_CHUNK, total))
     if nthreads == 1 or total < 2 * MIN_CHUNK:
         assert len(sizes) == 1
+        return
+    # No chunk much above a thread's share: many threads must not leave one of
+    # them a huge last chunk (chunks are at least 1/256 of the total).
+    smallest = max(MIN_CHUNK, total // 256 + ALIGN)
+    assert sizes.max() <= total / (2 * nthreads) + 2 * smallest
 
 
 @pytest.mark.parametrize("nthreads", [1, 2, 3, 7, 64])

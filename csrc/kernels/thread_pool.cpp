@@ -1,12 +1,15 @@
 #include "fusedopt/thread_pool.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -59,6 +62,30 @@ struct Ticket {
 };
 static_assert(kMaxChunks < 0xffff, "chunk count must fit the claim word");
 
+i64 round_up(i64 x, i64 to) noexcept { return (x + to - 1) / to * to; }
+
+i64 run_inline(i64 count, const i64* bounds, ChunkFn fn, void* context) noexcept {
+  for (i64 c = 0; c < count; ++c) fn(context, c, bounds[c], bounds[c + 1]);
+  return count;
+}
+
+// Set on pool workers, and on a caller while the pool runs its call: a
+// run_chunks from inside a chunk runs inline instead of waiting on itself.
+thread_local bool t_inside_pool = false;
+
+struct InsidePool {
+  InsidePool() noexcept { t_inside_pool = true; }
+  ~InsidePool() { t_inside_pool = false; }
+};
+
+// More workers than the CPUs this process may use (less the caller's) never
+// help a memory-bound loop; each would only be woken to find nothing to do.
+int usable_workers() noexcept {
+  cpu_set_t cpus;
+  const int n = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+  return n - 1 < 255 ? n - 1 : 255;
+}
+
 class Pool {
  public:
   i64 run(int threads, i64 count, const i64* bounds, ChunkFn fn, void* context) noexcept {
@@ -67,6 +94,7 @@ class Pool {
     // Python threads): run this one here, same chunks, same results.
     if (!owner || alone_for_now() || spawn_workers(threads - 1) == 0)
       return run_inline(count, bounds, fn, context);
+    const InsidePool inside;
     fn_ = fn;
     context_ = context;
     bounds_ = bounds;
@@ -79,24 +107,23 @@ class Pool {
       wake_.notify_all();
     }
     const Clock::time_point start = Clock::now();
-    claim_and_run(first);
+    const i64 own_chunks = claim_and_run(first);
     const Clock::time_point own_done = Clock::now();
     wait_for_chunks(count);
-    judge(own_done - start, Clock::now() - own_done);
+    // A caller that ran no chunk (the workers took them all while it woke
+    // them) has no own time to compare its wait with.
+    if (own_chunks > 0) judge(own_done - start, Clock::now() - own_done);
     return count;
   }
 
  private:
-  static i64 run_inline(i64 count, const i64* bounds, ChunkFn fn, void* context) noexcept {
-    for (i64 c = 0; c < count; ++c) fn(context, c, bounds[c], bounds[c + 1]);
-    return count;
-  }
-
   // Runs chunks of the call `seen` until none is left. A chunk is claimed only
   // while its call is current, so fn_, context_ and bounds_ (written before the
   // call was published) cannot change until it is finished.
-  void claim_and_run(Ticket seen) noexcept {
+  // Returns how many chunks it ran.
+  i64 claim_and_run(Ticket seen) noexcept {
     const std::uint32_t call = seen.call();
+    i64 ran = 0;
     while (seen.call() == call && seen.has_work()) {
       if (!ticket_.compare_exchange_weak(seen.word, seen.word + 1, std::memory_order_acquire,
                                          std::memory_order_acquire))
@@ -104,8 +131,10 @@ class Pool {
       const i64 c = seen.next();
       fn_(context_, c, bounds_[c], bounds_[c + 1]);
       finished_.fetch_add(1, std::memory_order_release);
+      ++ran;
       seen.word = ticket_.load(std::memory_order_acquire);
     }
+    return ran;
   }
 
   // A stall: after running out of chunks the caller waited long for one that a
@@ -136,14 +165,16 @@ class Pool {
     }
   }
 
-  // Starts workers until `wanted` exist; returns how many do. A failure to
-  // start one (no threads left) leaves the call with fewer helpers.
+  // Starts workers until `wanted` exist (at most max_workers_); returns how
+  // many take part. A failure to start one (no threads left) is not retried.
   int spawn_workers(int wanted) noexcept {
-    if (wanted > kMaxWorkers) wanted = kMaxWorkers;
+    if (wanted > max_workers_) wanted = max_workers_;
     while (workers_ < wanted) {
       try {
-        std::thread(&Pool::worker_loop, this, workers_).detach();
+        // call_ is the last call published: the new worker takes the next one.
+        std::thread(&Pool::worker_loop, this, workers_, call_).detach();
       } catch (...) {
+        max_workers_ = workers_;
         break;
       }
       ++workers_;
@@ -151,11 +182,11 @@ class Pool {
     return workers_ < wanted ? workers_ : wanted;
   }
 
-  void worker_loop(int index) noexcept {
+  void worker_loop(int index, std::uint32_t seen) noexcept {
+    t_inside_pool = true;
     char name[16];
     std::snprintf(name, sizeof name, "fusedopt-%u", static_cast<unsigned>(index + 1) & 0xffu);
     pthread_setname_np(pthread_self(), name);
-    std::uint32_t seen = Ticket{ticket_.load(std::memory_order_acquire)}.call();
     bool spin = true;
     for (;;) {
       const Ticket t = wait_for_call(seen, spin);
@@ -191,10 +222,9 @@ class Pool {
     return t;
   }
 
-  static constexpr int kMaxWorkers = 255;
-
-  std::mutex busy_;  // held by the caller whose call the pool runs; guards the next five
+  std::mutex busy_;  // held by the caller whose call the pool runs; guards the next six
   int workers_ = 0;
+  int max_workers_ = usable_workers();
   std::uint32_t call_ = 0;
   Clock::time_point alone_until_{};
   Clock::duration alone_for_ = kAloneMin;
@@ -219,15 +249,19 @@ std::atomic<Pool*> g_pool{nullptr};
 
 void forget_pool_after_fork() { g_pool.store(nullptr, std::memory_order_relaxed); }
 
-Pool& pool() {
+// Registered when the library loads, before any thread can fork.
+[[maybe_unused]] const bool g_fork_handler =
+    pthread_atfork(nullptr, nullptr, &forget_pool_after_fork) == 0;
+
+// nullptr if no pool can be had (out of memory): the caller then runs alone.
+Pool* pool() noexcept {
   Pool* p = g_pool.load(std::memory_order_acquire);
-  if (p) return *p;
-  static const bool registered = pthread_atfork(nullptr, nullptr, &forget_pool_after_fork) == 0;
-  (void)registered;
-  Pool* fresh = new Pool;
-  if (g_pool.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return *fresh;
+  if (p) return p;
+  Pool* fresh = new (std::nothrow) Pool;
+  if (!fresh) return nullptr;
+  if (g_pool.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return fresh;
   delete fresh;  // another thread installed one first
-  return *p;
+  return p;
 }
 
 }  // namespace
@@ -236,13 +270,16 @@ i64 chunk_layout(int threads, i64 total, i64* bounds) noexcept {
   bounds[0] = 0;
   if (total <= 0) return 0;
   const i64 parts = 2 * static_cast<i64>(threads > 1 ? threads : 0);
+  // At least 1/256 of the total: with many threads the guided sizes would
+  // otherwise run into kMaxChunks and leave a huge last chunk to one thread.
+  const i64 smallest = std::max(kMinChunkElements, round_up(total / 256 + 1, kChunkAlign));
   i64 count = 0, pos = 0;
   while (pos < total) {
     const i64 left = total - pos;
-    i64 size = parts ? (left / parts + kChunkAlign - 1) / kChunkAlign * kChunkAlign : left;
-    if (size < kMinChunkElements) size = kMinChunkElements;
+    i64 size = parts ? round_up(left / parts, kChunkAlign) : left;
+    if (size < smallest) size = smallest;
     // A tail shorter than a chunk joins this one; the last slot takes the rest.
-    if (left - size < kMinChunkElements || count == kMaxChunks - 1) size = left;
+    if (left - size < smallest || count == kMaxChunks - 1) size = left;
     pos += size;
     bounds[++count] = pos;
   }
@@ -252,11 +289,8 @@ i64 chunk_layout(int threads, i64 total, i64* bounds) noexcept {
 i64 run_chunks(int threads, i64 total, ChunkFn fn, void* context) noexcept {
   i64 bounds[kMaxChunks + 1];
   const i64 count = chunk_layout(threads, total, bounds);
-  if (count <= 1) {
-    if (count == 1) fn(context, 0, 0, total);
-    return count;
-  }
-  return pool().run(threads, count, bounds, fn, context);
+  Pool* p = count > 1 && !t_inside_pool ? pool() : nullptr;
+  return p ? p->run(threads, count, bounds, fn, context) : run_inline(count, bounds, fn, context);
 }
 
 }  // namespace fusedopt
