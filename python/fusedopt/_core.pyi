@@ -75,6 +75,19 @@ class TorchLbfgs:
         options: TorchLbfgsOptions,
     ) -> dict[str, Any]: ...
 
+class LbfgsSession:
+    def __init__(self, n: int, options: dict[str, Any], l1: float) -> None: ...
+    @property
+    def size(self) -> int: ...
+    def run(
+        self,
+        fun: Callable[..., tuple[float, np.ndarray]],
+        x: np.ndarray,
+        shape: list[int],
+        args: tuple[Any, ...],
+        callback: Callable[[np.ndarray], Any] | None,
+    ) -> dict[str, Any]: ...
+
 def lbfgs_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
     x: np.ndarray,
@@ -103,3 +116,4 @@ def newton_cg_minimize(
     per_product: bool,
     callback: Callable[[np.ndarray], Any] | None,
 ) -> dict[str, Any]: ...
+def roofline(arrays: list[np.ndarray], writes: int, passes: int) -> None: ...
