@@ -34,7 +34,7 @@ def _stub_members(body: list[ast.stmt]) -> dict[str, list[str] | None]:
 def _split_top_level(text: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        depth += ch in "[(" and 1 or (-1 if ch in "])" else 0)
+        depth += 1 if ch in "[(" else -1 if ch in "])" else 0
         if ch == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
