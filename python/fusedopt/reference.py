@@ -72,18 +72,30 @@ class ReferenceOptimizer(Optimizer):
         entry = self._ref_state[index]
         return entry["step"], {k: v for k, v in entry.items() if k != "step"}
 
-    def _storage_set(self, index: int, step: int, arrays: dict[str, np.ndarray]) -> None:
-        self._ref_state[index] = {"step": step} | {k: v.copy() for k, v in arrays.items()}
+    def _storage_load(self, states: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+        self._ref_state = [
+            {"step": step} | {k: v.copy() for k, v in arrays.items()} for step, arrays in states
+        ]
 
     def _apply(self, grads: list[Any]) -> None:
-        # Check and convert everything before the first update.
+        # As the fused step: convert every gradient (which may run user code)
+        # first, then check, then update.
+        converted = {
+            index: V.coerce_grad(grad, index, param)
+            for index, (param, grad) in enumerate(zip(self._params, grads))
+            if grad is not None
+        }
+        self._check_registered_params()
         memory = self._memory_index()
         work = []
-        for index, (param, grad) in enumerate(zip(self._params, grads)):
-            if grad is None:
-                continue
+        for index, grad in converted.items():
+            param = self._params[index]
             V.check_param(param, f"params[{index}]")
-            grad = V.coerce_grad(grad, index, param)
+            if param.shape != grad.shape:  # grad was converted to param's shape then
+                raise ValueError(
+                    f"params[{index}] or grads[{index}] was resized while the gradients were "
+                    "converted"
+                )
             owner = memory.owner(grad)
             if owner is not None:
                 raise ValueError(f"grads[{index}] shares memory with {owner}")
@@ -93,6 +105,19 @@ class ReferenceOptimizer(Optimizer):
             state = self._ref_state[index]
             state["step"] += 1
             self._update(param, grad, state, group_of[index])
+
+    def _check_registered_params(self) -> None:
+        """Each group's 'params' holds the arrays it was built with (the C++ core's check)."""
+        index = 0
+        for k, group in enumerate(self.param_groups):
+            for j, param in enumerate(group["params"]):
+                if param is not self._params[index]:
+                    raise ValueError(
+                        f"param_groups[{k}]['params'][{j}] is not the array the optimizer was "
+                        f"built with (params[{index}]); fusedopt updates the arrays it was "
+                        "given: to train other arrays, use add_param_group or a new optimizer"
+                    )
+                index += 1
 
     def _memory_index(self) -> V.MemoryIndex:
         arrays, labels = list(self._params), [f"params[{i}]" for i in range(len(self._params))]
