@@ -83,6 +83,7 @@ def lbfgs_minimize(
     options: dict[str, Any],
     l1: float,
     callback: Callable[[np.ndarray], Any] | None,
+    gradient_from: str = ...,
 ) -> dict[str, Any]: ...
 def newton_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
@@ -92,6 +93,7 @@ def newton_minimize(
     options: dict[str, Any],
     step: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None, float]],
     callback: Callable[[np.ndarray], Any] | None,
+    gradient_from: str = ...,
 ) -> dict[str, Any]: ...
 def newton_cg_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
@@ -102,4 +104,5 @@ def newton_cg_minimize(
     hessp: Callable[..., Any] | None,
     per_product: bool,
     callback: Callable[[np.ndarray], Any] | None,
+    gradient_from: str = ...,
 ) -> dict[str, Any]: ...

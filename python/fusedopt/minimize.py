@@ -212,6 +212,11 @@ def _with_gradient(fun: Callable[..., Any], jac: Any) -> Callable[..., tuple[flo
     raise TypeError(f"jac must be True, a callable, or None, got {jac!r}")
 
 
+def _gradient_from(jac: Any) -> str:
+    """Who computes the gradient, as the solvers' errors name it."""
+    return "jac" if callable(jac) else "fun"
+
+
 def minimize(
     fun: Callable[..., Any],
     x0: Any,
@@ -367,8 +372,9 @@ def minimize(
     if method == "lbfgs":
         opts["step_scale"] = float(step_scale)
         raw = _core.lbfgs_minimize(
-            _with_gradient(fun, jac), x.reshape(-1), list(x.shape), args, opts, float(l1), callback
-        )
+            _with_gradient(fun, jac), x.reshape(-1), list(x.shape), args, opts, float(l1),
+            callback, gradient_from=_gradient_from(jac),
+        )  # fmt: skip
     else:
         if step_scale != 1.0:
             raise ValueError(f"step_scale is an L-BFGS option, not valid with method={method!r}")
@@ -397,15 +403,17 @@ def _run_newton(
     if method == "newton":
         step = _newton.step_function(hess, shape, args)  # type: ignore[arg-type]
         return _core.newton_minimize(
-            objective, x.reshape(-1), list(shape), args, opts, step, callback
-        )
+            objective, x.reshape(-1), list(shape), args, opts, step, callback,
+            gradient_from=_gradient_from(jac),
+        )  # fmt: skip
     products = hessp
     per_product = True
     if products is None and hess is not None:
         products, per_product = _newton.HessianProducts(hess, shape), False
     return _core.newton_cg_minimize(
-        objective, x.reshape(-1), list(shape), args, opts, products, per_product, callback
-    )
+        objective, x.reshape(-1), list(shape), args, opts, products, per_product, callback,
+        gradient_from=_gradient_from(jac),
+    )  # fmt: skip
 
 
 def _result(x: np.ndarray, raw: dict[str, Any], *, newton: bool) -> OptimizeResult:
