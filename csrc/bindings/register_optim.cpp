@@ -137,7 +137,8 @@ class Core {
         throw py::value_error("a parameter is not C-contiguous, aligned and writeable");
       const auto* begin = static_cast<const char*>(a.data());
       if (table_.overlaps(begin, begin + a.nbytes()))
-        throw py::value_error("a parameter shares memory with an optimizer state buffer");
+        throw py::value_error("params[" + std::to_string(table_.count() + static_cast<std::int64_t>(arrays.size())) +
+                              "] shares memory with an optimizer state buffer");
       arrays.push_back(a);
       dtypes.push_back(f32 ? DType::f32 : DType::f64);
     }
@@ -152,16 +153,16 @@ class Core {
     group_sizes_.push_back(static_cast<std::int64_t>(arrays.size()));
   }
 
-  // One step of the NumPy front end. `groups` holds each parameter group's
-  // 'params' list as param_groups has it now; the arrays registered by
-  // add_params must still be there, in their places.
+  // One step of the NumPy front end: `param_groups` is the optimizer's list
+  // of groups, whose 'params' must still hold the arrays registered by
+  // add_params, in their places; `hypers` was packed from it.
   //
   // Converting a gradient may run Python code (an __array__ method) that
   // resizes, reallocates or locks any array, a parameter or a gradient
   // looked at before. So every gradient is converted first, and only then,
   // with no Python code running any more, are the groups, the parameters
   // and the gradients checked and their addresses taken.
-  void step(const py::list& groups, const py::list& grads, const py::list& hypers,
+  void step(const py::list& param_groups, const py::list& grads, const py::list& hypers,
             const py::object& coerce) {
     Busy busy(busy_);
     const std::int64_t n = table_.count();
@@ -178,7 +179,7 @@ class Core {
       if (!matches(g, i)) g = coerce(g, i, params_[i]);
       held[static_cast<std::size_t>(i)] = std::move(g);
     }
-    check_groups(groups);
+    check_groups(param_groups);
     std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
     for (std::int64_t i = 0; i < n; ++i) {
       const py::object& g = held[static_cast<std::size_t>(i)];
@@ -399,17 +400,20 @@ class Core {
   }
 
   // param_groups still holds the registered arrays, group by group. Python
-  // has checked the number of groups and their lengths (with messages) before
-  // the conversions; pointer comparisons only, so no Python code runs.
-  void check_groups(const py::list& groups) const {
-    if (groups.size() != group_sizes_.size())
-      throw py::value_error("internal: one 'params' list per group expected");
+  // checked the structure (with messages) before the conversions; this checks
+  // it again after them, by type checks and pointer comparisons, no Python
+  // code (PyDict_GetItemString calls no __getitem__ or __eq__ of the user's).
+  void check_groups(const py::list& param_groups) const {
+    const auto changed = [] {
+      return py::value_error("param_groups changed while the gradients were converted");
+    };
+    if (param_groups.size() != group_sizes_.size()) throw changed();
     std::size_t i = 0;
     for (std::size_t k = 0; k < group_sizes_.size(); ++k) {
-      PyObject* list = groups[k].ptr();
-      if (!PyList_Check(list) || PyList_GET_SIZE(list) != group_sizes_[k])
-        throw py::value_error("param_groups[" + std::to_string(k) +
-                              "]['params'] changed while the gradients were converted");
+      PyObject* group = param_groups[k].ptr();
+      PyObject* list = PyDict_Check(group) ? PyDict_GetItemString(group, "params") : nullptr;
+      if (!list || !PyList_Check(list) || PyList_GET_SIZE(list) != group_sizes_[k])
+        throw changed();
       for (py::ssize_t j = 0; j < group_sizes_[k]; ++j, ++i)
         if (PyList_GET_ITEM(list, j) != params_[i].ptr())
           throw py::value_error(
@@ -485,7 +489,7 @@ void register_optim(py::module_& m) {
       .def_property_readonly("count", &Core::count)
       .def_property_readonly("state_names", &Core::names)
       .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"))
-      .def("step", &Core::step, py::arg("groups"), py::arg("grads"), py::arg("hypers"),
+      .def("step", &Core::step, py::arg("param_groups"), py::arg("grads"), py::arg("hypers"),
            py::arg("coerce"))
       .def(
           "state", [](py::object self, std::int64_t i) { return self.cast<Core&>().state(self, i); },

@@ -26,7 +26,7 @@ class OptimizerCore:
     def add_params(self, params: list[np.ndarray], group: int) -> None: ...
     def step(
         self,
-        groups: list[list[np.ndarray]],
+        param_groups: list[dict[str, Any]],
         grads: list[Any],
         hypers: list[tuple[Any, ...]],
         coerce: Callable[[Any, int, np.ndarray], np.ndarray],

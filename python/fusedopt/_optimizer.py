@@ -258,7 +258,9 @@ class Optimizer:
                 raise TypeError(f"param_groups[{k}] must be a dict, got {type(group).__name__}")
             params = group.get("params")
             if not isinstance(params, list) or len(params) != size:
-                found = f"{len(params)} arrays" if isinstance(params, list) else repr(params)
+                found = (
+                    f"{len(params)} arrays" if isinstance(params, list) else type(params).__name__
+                )
                 raise ValueError(
                     f"param_groups[{k}]['params'] is now {found}, the optimizer was built with "
                     f"{size} arrays there: fusedopt updates the arrays it was given (to train "

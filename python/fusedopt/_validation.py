@@ -135,8 +135,9 @@ def finite(value: Any, name: str) -> None:
 
 
 def unit_interval(value: Any, name: str, *, closed: bool) -> None:
-    upper_ok = (value <= 1.0) if closed else (value < 1.0)
-    if not _is_real(value) or not (value >= 0.0 and upper_ok):
+    real = _is_real(value)
+    upper_ok = real and ((value <= 1.0) if closed else (value < 1.0))
+    if not real or not (value >= 0.0 and upper_ok):
         bracket = "]" if closed else ")"
         raise ValueError(f"{name} must be in [0, 1{bracket}, got {value!r}")
 

@@ -35,9 +35,9 @@ class FusedOptimizer(Optimizer):
 
     def _apply(self, grads: list[Any]) -> None:
         hypers = [self._pack(group) for group in self.param_groups]  # type: ignore[attr-defined]
-        # The core checks that each group's 'params' still holds its arrays.
-        params = [group["params"] for group in self.param_groups]
-        self._core.step(params, grads, hypers, V.coerce_grad)
+        # The core checks, after converting the gradients, that each group's
+        # 'params' still holds the arrays it was built with.
+        self._core.step(self.param_groups, grads, hypers, V.coerce_grad)
 
 
 _PARAMS_DOC = """params : list of ndarray, or list of dict

@@ -66,6 +66,11 @@ class ReferenceOptimizer(Optimizer):
         self._ref_state: list[dict[str, Any]] = []
 
     def _storage_add(self, params: list[np.ndarray], group_index: int) -> None:
+        state_memory = self._memory_index(with_params=False)  # params were checked apart
+        for k, param in enumerate(params):
+            owner = state_memory.owner(param)
+            if owner is not None:
+                raise ValueError(f"params[{len(self._params) + k}] shares memory with {owner}")
         self._ref_state.extend({"step": 0} for _ in params)
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
@@ -85,6 +90,7 @@ class ReferenceOptimizer(Optimizer):
             for index, (param, grad) in enumerate(zip(self._params, grads))
             if grad is not None
         }
+        self._check_structure()  # again: the conversions may have run user code
         self._check_registered_params()
         memory = self._memory_index()
         work = []
@@ -119,8 +125,11 @@ class ReferenceOptimizer(Optimizer):
                     )
                 index += 1
 
-    def _memory_index(self) -> V.MemoryIndex:
-        arrays, labels = list(self._params), [f"params[{i}]" for i in range(len(self._params))]
+    def _memory_index(self, *, with_params: bool = True) -> V.MemoryIndex:
+        arrays: list[np.ndarray] = []
+        labels: list[str] = []
+        if with_params:
+            arrays, labels = list(self._params), [f"params[{i}]" for i in range(len(self._params))]
         for index, state in enumerate(self._ref_state):
             for name, value in state.items():
                 if name != "step":
