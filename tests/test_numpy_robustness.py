@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import fusedopt as fo
@@ -853,9 +853,11 @@ def test_fuzz_corrupted_checkpoints(name, implementation, dtype, mutations):
     try:
         opt.load_state_dict(sd)
     except (TypeError, ValueError):
+        event("refused")
         assert bytes_of(opt, params) == before
         assert_still_steps_like_a_fresh_twin(opt, impl, name, dtype)
         return
+    event("loaded")
     assert [p.tobytes() for p in params] == list(before[0])
     assert loaded is not None
     for index, entry in loaded["state"].items():  # the state is what was loaded
@@ -966,12 +968,14 @@ def test_fuzz_gradients(name, implementation, dtype, kinds):
     try:
         opt.step(grads)
     except (TypeError, ValueError):
+        event("refused")
         assert not valid
         for undo in ctx["undo"]:
             undo()
         assert bytes_of(opt, params) == before
         assert_still_steps_like_a_fresh_twin(opt, impl, name, dtype)
         return
+    event("stepped")
     assert valid, f"accepted {kinds}"
     twin, twin_params = train(impl, name, dtype)
     twin.step([None if g is None else np.asarray(getattr(g, "value", g), dtype) for g in grads])
