@@ -280,6 +280,9 @@ def minimize(
     fun : callable
         ``fun(x, *args)``: with ``jac=True`` returns ``(f, g)``; otherwise ``f``.
         x has x0's shape and dtype float64; it is a fresh array on every call.
+        ``f`` is a real number (or a real array of size 1, as scipy takes it);
+        ``g`` a real array of x0's shape. Anything else is a ``TypeError``
+        (not real) or ``ValueError`` (another shape) saying what was returned.
     x0 : array_like
         Start, any shape; the work is in float64 (float32 is converted). Never
         modified.
