@@ -726,6 +726,46 @@ def test_minimize_bad_hessp(h, error, match):
         fo.minimize(_quadratic, x0, method="newton-cg", hessp=lambda x, p: h)
 
 
+@pytest.mark.parametrize(
+    ("method", "option", "value", "maximum"),
+    [
+        ("lbfgs", "history_size", 2**40, 2**31 - 1),
+        ("lbfgs", "max_ls", 2**31, 2**31 - 1),
+        ("lbfgs", "max_iter", 2**70, 2**63 - 1),
+        ("newton", "max_fev", 2**64, 2**63 - 1),
+        ("newton-cg", "max_cg", 2**63, 2**63 - 1),
+    ],
+)
+def test_minimize_integer_option_too_large(method, option, value, maximum):
+    """Not pybind11's 'Unable to cast': the option, its range and the value."""
+    extra = {"hess": lambda x: 2 * np.eye(3)} if method == "newton" else {}
+    with pytest.raises(ValueError, match=rf"^{option} must be an int in \[\d+, {maximum}\]"):
+        fo.minimize(_quadratic, np.ones(3), method=method, options={option: value}, **extra)
+
+
+@pytest.mark.parametrize("method", ["newton", "newton-cg"])
+@pytest.mark.parametrize(
+    ("hess", "error", "match"),
+    [
+        (lambda x: None, TypeError, r"hess\(x\) returned dtype object; expected a real"),
+        (lambda x: "abc", TypeError, r"hess\(x\) returned dtype <U3"),
+        (lambda x: np.eye(2), ValueError, r"hess\(x\) returned shape \(2, 2\), expected \(3, 3\)"),
+        (lambda x: np.eye(3, dtype=complex), TypeError, r"hess\(x\) returned dtype complex128"),
+        (
+            lambda x: pytest.importorskip("scipy.sparse").eye(3, dtype=complex),
+            TypeError,
+            r"hess\(x\) returned dtype complex128",
+        ),
+    ],
+    ids=["none", "str", "shape", "complex", "sparse-complex"],
+)
+def test_minimize_bad_hess(method, hess, error, match):
+    x0 = np.array([1.0, -2.0, 0.5])
+    with pytest.raises(error, match=match):
+        fo.minimize(_quadratic, x0, method=method, hess=hess)
+    assert x0.tobytes() == np.array([1.0, -2.0, 0.5]).tobytes()
+
+
 def test_minimize_fun_not_returning_a_pair_says_what_it_returned():
     with pytest.raises(ValueError, match=r"\(f, g\) when jac=True; it returned a float \(1.0\)"):
         fo.minimize(lambda x: 1.0, [1.0, 2.0])

@@ -124,10 +124,18 @@ def _check_options(
     return merged
 
 
+#: The largest value of each integer option: what its C++ field holds.
+_INT_MAX = {"history_size": 2**31 - 1, "max_ls": 2**31 - 1}
+
+
 def _check_int(merged: dict[str, Any], name: str, minimum: int) -> None:
-    value = merged[name]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    value, maximum = merged[name], _INT_MAX.get(name, 2**63 - 1)
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not minimum <= value <= maximum
+    ):
+        raise ValueError(f"{name} must be an int in [{minimum}, {maximum}], got {value!r}")
 
 
 def _check_common(merged: dict[str, Any]) -> None:
