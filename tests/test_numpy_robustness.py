@@ -155,6 +155,21 @@ def test_gradient_conversion_editing_param_groups(impl, name, dtype, edit):
     assert_still_steps_like_a_fresh_twin(opt, impl, name, dtype)
 
 
+def test_gradient_conversion_changing_a_hyperparameter(impl, name, dtype):
+    """The step runs with the hyperparameters it checked; the next step checks the new ones."""
+    opt, params = train(impl, name, dtype)
+    twin, twin_params = train(impl, name, dtype)
+    grads = make_grads(params, 3)
+    hostile = list(grads)
+    hostile[1] = Hostile(lambda: opt.param_groups[0].__setitem__("lr", -1.0), grads[1])
+    opt.step(hostile)
+    twin.step(grads)
+    for p, q in zip(params, twin_params):
+        assert p.tobytes() == q.tobytes()
+    with unchanged(opt), pytest.raises(ValueError, match=r"\blr\b"):
+        opt.step(grads)
+
+
 # ------------------------------------------------------------------ 2. aliasing checkpoints
 def _aliasing_state(opt: Any, params: list[np.ndarray], how: str) -> dict[str, Any]:
     sd = opt.state_dict()

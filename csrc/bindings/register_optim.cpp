@@ -136,9 +136,11 @@ class Core {
       if (!usable(a) || !a.writeable())
         throw py::value_error("a parameter is not C-contiguous, aligned and writeable");
       const auto* begin = static_cast<const char*>(a.data());
-      if (table_.overlaps(begin, begin + a.nbytes()))
-        throw py::value_error("params[" + std::to_string(table_.count() + static_cast<std::int64_t>(arrays.size())) +
+      if (table_.overlaps(begin, begin + a.nbytes())) {
+        const auto index = table_.count() + static_cast<std::int64_t>(arrays.size());
+        throw py::value_error("params[" + std::to_string(index) +
                               "] shares memory with an optimizer state buffer");
+      }
       arrays.push_back(a);
       dtypes.push_back(f32 ? DType::f32 : DType::f64);
     }
@@ -367,7 +369,7 @@ class Core {
           table_.ensure_state(i, k);
     for (std::int64_t i = 0; i < n; ++i) {
       for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
-        const py::object& source = sources[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)];
+        const auto& source = sources[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)];
         if (!source) {
           table_.drop_state(i, k);
           continue;

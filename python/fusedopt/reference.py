@@ -83,8 +83,9 @@ class ReferenceOptimizer(Optimizer):
         ]
 
     def _apply(self, grads: list[Any]) -> None:
-        # As the fused step: convert every gradient (which may run user code)
-        # first, then check, then update.
+        # As the fused step: the hyperparameters as they were checked, every
+        # gradient converted (which may run user code) first, then the checks.
+        hypers = [dict(group) for group in self.param_groups]
         converted = {
             index: V.coerce_grad(grad, index, param)
             for index, (param, grad) in enumerate(zip(self._params, grads))
@@ -106,7 +107,7 @@ class ReferenceOptimizer(Optimizer):
             if owner is not None:
                 raise ValueError(f"grads[{index}] shares memory with {owner}")
             work.append((index, param, grad))
-        group_of = [g for g in self.param_groups for _ in g["params"]]
+        group_of = [hyper for hyper in hypers for _ in hyper["params"]]
         for index, param, grad in work:
             state = self._ref_state[index]
             state["step"] += 1
