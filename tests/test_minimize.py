@@ -306,16 +306,16 @@ def test_bad_arguments(kwargs: dict[str, Any], error: type, match: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("gradient", "match"),
+    ("gradient", "error", "match"),
     [
-        (lambda x: np.zeros(3), "shape"),
-        (lambda x: np.zeros((2, 1)), "shape"),
-        (lambda x: np.zeros(2, complex), "real"),
-        (lambda x: "abc", "real"),
+        (lambda x: np.zeros(3), ValueError, r"shape \(3,\); expected x0's shape \(2,\)"),
+        (lambda x: np.zeros((2, 1)), ValueError, r"shape \(2, 1\); expected x0's shape"),
+        (lambda x: np.zeros(2, complex), TypeError, "complex128; expected a real array"),
+        (lambda x: "abc", TypeError, "str.*expected a real array"),
     ],
 )
-def test_bad_gradient_from_fun(gradient: Any, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_bad_gradient_from_fun(gradient: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
         fo.minimize(lambda x: (1.0, gradient(x)), [1.0, 2.0])
 
 

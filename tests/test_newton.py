@@ -454,19 +454,24 @@ def test_rounding_asymmetry_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("hessp", "match"),
+    ("hessp", "error", "match"),
     [
-        (lambda x, p: np.zeros(3), r"hessp\(x, p\) returned an array of shape \(3,\)"),
-        (lambda x, p: np.zeros((2, 1)), "hessp.*shape"),
-        (lambda x, p: np.array([np.nan, 1.0]), "hessp.*NaN or inf"),
-        (lambda x, p: np.zeros(2, complex), "hessp.*not a real array"),
+        (
+            lambda x, p: np.zeros(3),
+            ValueError,
+            r"hessp\(x, p\) returned H p of shape \(3,\); expected x0's shape \(2,\)",
+        ),
+        (lambda x, p: np.zeros((2, 1)), ValueError, r"hessp.*shape \(2, 1\)"),
+        (lambda x, p: np.array([np.nan, 1.0]), ValueError, "hessp.*NaN or inf"),
+        (lambda x, p: np.zeros(2, complex), TypeError, "hessp.*complex128; expected a real array"),
+        (lambda x, p: None, TypeError, "hessp.*None; expected a real array"),
     ],
-    ids=["length", "2-d", "nan", "complex"],
+    ids=["length", "2-d", "nan", "complex", "none"],
 )
-def test_bad_hessp(hessp: Any, match: str) -> None:
+def test_bad_hessp(hessp: Any, error: type, match: str) -> None:
     x0 = np.array([1.0, 0.5])
     before = x0.copy()
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         fo.minimize(saddle, x0, method="newton-cg", hessp=hessp)
     np.testing.assert_array_equal(x0, before)
 

@@ -20,14 +20,20 @@ using Shape = std::vector<pybind11::ssize_t>;
 pybind11::array_t<double> user_x(const double* x, const Shape& shape, std::int64_t n);
 
 // Copies the array `value` (converted to float64 if needed) into out; its
-// shape must be `shape`. `what` names it in errors, e.g. "fun returned a
-// gradient".
+// shape must be `shape`. `what` starts the errors, e.g. "fun returned a
+// gradient" (TypeError: not a real array, ValueError: another shape).
 void read_array(pybind11::handle value, const Shape& shape, std::int64_t n, double* out,
                 const std::string& what);
 
-// fun(x, *args) -> (f, g) as a fusedopt::Objective.
+// `value` as a double: a real number, or a real array of size 1 (as scipy
+// takes f). `what` starts the errors, e.g. "fun returned f".
+double read_scalar(pybind11::handle value, const std::string& what);
+
+// fun(x, *args) -> (f, g) as a fusedopt::Objective; `gradient_from` names
+// who computes g in errors ("fun", or "jac" when fun pairs f with jac(x)).
 Objective python_objective(const pybind11::object& fun, const pybind11::tuple& args,
-                           const Shape& shape, std::int64_t n);
+                           const Shape& shape, std::int64_t n,
+                           const std::string& gradient_from = "fun");
 
 // callback(x) as an IterationCallback (StopIteration -> stop); empty if None.
 IterationCallback python_callback(const pybind11::object& callback, const Shape& shape,

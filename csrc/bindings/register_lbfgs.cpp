@@ -46,12 +46,12 @@ LbfgsParams parse_params(const py::dict& options, double l1) {
 // Runs `session` from x (updated in place) on the user's fun; the GIL is
 // released except inside fun and callback.
 py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array& x_array,
-                  const Shape& shape, const py::tuple& args,
-                  const py::object& callback) {
+                  const Shape& shape, const py::tuple& args, const py::object& callback,
+                  const std::string& gradient_from = "fun") {
   auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
   if (n != session.size()) throw py::value_error("x has a different size than the session");
-  const Objective objective = python_objective(fun, args, shape, n);
+  const Objective objective = python_objective(fun, args, shape, n, gradient_from);
   const IterationCallback on_iteration = python_callback(callback, shape, n);
 
   LbfgsResult result;
@@ -76,9 +76,9 @@ std::unique_ptr<LbfgsSession> make_session(std::int64_t n, const py::dict& optio
 
 py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const Shape& shape,
                         const py::tuple& args, const py::dict& options, double l1,
-                        const py::object& callback) {
+                        const py::object& callback, const std::string& gradient_from) {
   const auto session = make_session(static_cast<std::int64_t>(x.size()), options, l1);
-  return run_with(*session, fun, x, shape, args, callback);
+  return run_with(*session, fun, x, shape, args, callback, gradient_from);
 }
 
 // One torch.optim.LBFGS step(closure) from x (updated in place): fun(x) is the
@@ -133,6 +133,7 @@ void register_lbfgs(py::module_& m) {
           "Continue minimizing from x (updated in place) with the history of earlier runs.");
   m.def("lbfgs_minimize", &lbfgs_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
         py::arg("args"), py::arg("options"), py::arg("l1"), py::arg("callback"),
+        py::arg("gradient_from") = "fun",
         "Minimize with L-BFGS (OWL-QN if l1 > 0); x (float64, C-contiguous) holds the "
         "result.");
 }

@@ -71,11 +71,11 @@ NewtonStepFn python_step(const py::object& step, std::int64_t n) {
 
 py::dict newton_minimize(const py::object& fun, const py::array& x_array, const Shape& shape,
                          const py::tuple& args, const py::dict& options, const py::object& step,
-                         const py::object& callback) {
+                         const py::object& callback, const std::string& gradient_from) {
   auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
   const NewtonParams params = parse_params(options);
-  const Objective objective = python_objective(fun, args, shape, n);
+  const Objective objective = python_objective(fun, args, shape, n, gradient_from);
   const IterationCallback on_iteration = python_callback(callback, shape, n);
   const NewtonStepFn step_fn = python_step(step, n);
   NewtonResult result;
@@ -101,7 +101,7 @@ struct PythonProducts {
   void times(const double* p, double* hp) {
     py::gil_scoped_acquire gil;
     const py::object r = hessp(x, user_x(p, shape, n), *args);
-    read_array(r, shape, n, hp, "hessp(x, p) returned an array");
+    read_array(r, shape, n, hp, "hessp(x, p) returned H p");
     for (std::int64_t i = 0; i < n; ++i)
       if (!std::isfinite(hp[i])) throw py::value_error("hessp(x, p) returned NaN or inf");
   }
@@ -116,11 +116,11 @@ struct PythonProducts {
 py::dict newton_cg_minimize(const py::object& fun, const py::array& x_array, const Shape& shape,
                             const py::tuple& args, const py::dict& options,
                             const py::object& hessp, bool per_product,
-                            const py::object& callback) {
+                            const py::object& callback, const std::string& gradient_from) {
   auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
   const NewtonParams params = parse_params(options);
-  const Objective objective = python_objective(fun, args, shape, n);
+  const Objective objective = python_objective(fun, args, shape, n, gradient_from);
   const IterationCallback on_iteration = python_callback(callback, shape, n);
   PythonProducts python(hessp, args, shape, n);
   HessianProducts products;
@@ -141,11 +141,12 @@ py::dict newton_cg_minimize(const py::object& fun, const py::array& x_array, con
 void register_newton(py::module_& m) {
   m.def("newton_minimize", &newton_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
         py::arg("args"), py::arg("options"), py::arg("step"), py::arg("callback"),
+        py::arg("gradient_from") = "fun",
         "Exact Newton; step(x, g) -> (s, d or None, d'Hd) factors the Hessian. x (float64, "
         "C-contiguous) holds the result.");
   m.def("newton_cg_minimize", &newton_cg_minimize, py::arg("fun"), py::arg("x"),
         py::arg("shape"), py::arg("args"), py::arg("options"), py::arg("hessp"),
-        py::arg("per_product"), py::arg("callback"),
+        py::arg("per_product"), py::arg("callback"), py::arg("gradient_from") = "fun",
         "Truncated Newton-CG; hessp(x, p, *args) -> H p, or None for forward differences of "
         "the gradient. x (float64, C-contiguous) holds the result.");
 }

@@ -136,8 +136,11 @@ class Core {
       if (!usable(a) || !a.writeable())
         throw py::value_error("a parameter is not C-contiguous, aligned and writeable");
       const auto* begin = static_cast<const char*>(a.data());
-      if (table_.overlaps(begin, begin + a.nbytes()))
-        throw py::value_error("a parameter shares memory with an optimizer state buffer");
+      if (table_.overlaps(begin, begin + a.nbytes())) {
+        const auto index = table_.count() + static_cast<std::int64_t>(arrays.size());
+        throw py::value_error("params[" + std::to_string(index) +
+                              "] shares memory with an optimizer state buffer");
+      }
       arrays.push_back(a);
       dtypes.push_back(f32 ? DType::f32 : DType::f64);
     }
@@ -149,9 +152,20 @@ class Core {
       table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtypes[k], group);
       params_.push_back(std::move(a));
     }
+    group_sizes_.push_back(static_cast<std::int64_t>(arrays.size()));
   }
 
-  void step(const py::list& grads, const py::list& hypers, const py::object& coerce) {
+  // One step of the NumPy front end: `param_groups` is the optimizer's list
+  // of groups, whose 'params' must still hold the arrays registered by
+  // add_params, in their places; `hypers` was packed from it.
+  //
+  // Converting a gradient may run Python code (an __array__ method) that
+  // resizes, reallocates or locks any array, a parameter or a gradient
+  // looked at before. So every gradient is converted first, and only then,
+  // with no Python code running any more, are the groups, the parameters
+  // and the gradients checked and their addresses taken.
+  void step(const py::list& param_groups, const py::list& grads, const py::list& hypers,
+            const py::object& coerce) {
     Busy busy(busy_);
     const std::int64_t n = table_.count();
     if (static_cast<std::int64_t>(grads.size()) != n)
@@ -160,24 +174,28 @@ class Core {
     // Own a reference to every gradient until the kernels are done: user
     // code (an __array__ in coerce, another thread while the GIL is released)
     // could otherwise drop the last one.
-    std::vector<py::object> held;
-    held.reserve(static_cast<std::size_t>(n));
-    std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
+    std::vector<py::object> held(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) {
       py::object g = grads[static_cast<std::size_t>(i)];
       if (g.is_none()) continue;
+      if (!matches(g, i)) g = coerce(g, i, params_[i]);
+      held[static_cast<std::size_t>(i)] = std::move(g);
+    }
+    check_groups(param_groups);
+    std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const py::object& g = held[static_cast<std::size_t>(i)];
+      if (!g) continue;
       check_param_unchanged(i);
-      if (!matches(g, i)) {
-        g = coerce(g, i, params_[i]);
-        if (!matches(g, i)) throw py::type_error("internal: gradient conversion failed");
-      }
+      if (!matches(g, i))  // changed by a later conversion's Python code
+        throw py::value_error("grads[" + std::to_string(i) +
+                              "] was resized or reallocated while the gradients were converted");
       const auto* begin = static_cast<const char*>(py::reinterpret_borrow<py::array>(g).data());
       const auto bytes = static_cast<std::size_t>(table_.size(i)) * dtype_size(table_.dtype(i));
       if (table_.overlaps(begin, begin + bytes))
         throw py::value_error("grads[" + std::to_string(i) +
                               "] shares memory with a parameter or an optimizer state");
-      pointers[i] = begin;
-      held.push_back(std::move(g));
+      pointers[static_cast<std::size_t>(i)] = begin;
     }
     step_with(hypers, pointers);
   }
@@ -317,29 +335,52 @@ class Core {
     return table_.step(i);
   }
 
-  // Replaces parameter i's state. `arrays` maps names to arrays that Python
-  // has already checked and cast to the parameter's dtype and shape; buffers
-  // it does not name are dropped, as torch's load_state_dict replaces state.
-  void set_state(std::int64_t i, std::int64_t step, const py::dict& arrays) {
+  // Replaces every parameter's state at once (load_state_dict): steps[i] and
+  // arrays[i] (name -> array) for parameter i. Python has checked the arrays
+  // and cast them to the parameter's dtype and shape; buffers a dict does not
+  // name are dropped, as torch's load_state_dict replaces state. Everything
+  // is checked before the first buffer is written, under one Busy: a
+  // concurrent step sees the state before or after the load, never a mix.
+  void load_state(const std::vector<std::int64_t>& steps, const py::list& arrays) {
     Busy busy(busy_);
-    check_index(i);
-    for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
-      if (!arrays.contains(names_[k])) continue;
-      py::array a = arrays[py::str(names_[k])].cast<py::array>();
-      if (a.size() != table_.size(i) || !is_dtype(a, table_.dtype(i)) || !usable(a))
-        throw py::value_error("internal: state '" + names_[k] + "' was not prepared");
-    }
-    for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
-      if (!arrays.contains(names_[k])) {
-        table_.drop_state(i, k);
-        continue;
+    const std::int64_t n = table_.count();
+    if (static_cast<std::int64_t>(steps.size()) != n ||
+        static_cast<std::int64_t>(arrays.size()) != n)
+      throw py::value_error("internal: one state per parameter expected");
+    // Per parameter and state name: the array to copy, or null (drop the state).
+    std::vector<std::vector<py::object>> sources(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto named = arrays[static_cast<std::size_t>(i)].cast<py::dict>();
+      auto& source = sources[static_cast<std::size_t>(i)];
+      for (const std::string& name : names_) {
+        source.emplace_back();
+        if (!named.contains(name)) continue;
+        auto a = named[py::str(name)].cast<py::array>();
+        if (a.size() != table_.size(i) || !is_dtype(a, table_.dtype(i)) || !usable(a))
+          throw py::value_error("internal: state '" + name + "' was not prepared");
+        source.back() = std::move(a);
       }
-      py::array a = arrays[py::str(names_[k])].cast<py::array>();
-      // memmove: the source may be a view of this very buffer.
-      if (a.nbytes() > 0) std::memmove(table_.ensure_state(i, k), a.data(), a.nbytes());
-      table_.set_live(i, k, true);
     }
-    table_.set_step(i, step);
+    // Allocate first (invisible: a buffer that is not live reads as absent),
+    // so that the copies below cannot fail halfway.
+    for (std::int64_t i = 0; i < n; ++i)
+      for (int k = 0; k < static_cast<int>(names_.size()); ++k)
+        if (sources[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)])
+          table_.ensure_state(i, k);
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
+        const auto& source = sources[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)];
+        if (!source) {
+          table_.drop_state(i, k);
+          continue;
+        }
+        const auto a = py::reinterpret_borrow<py::array>(source);
+        // memmove: the source may be a view of this very buffer.
+        if (a.nbytes() > 0) std::memmove(table_.ensure_state(i, k), a.data(), a.nbytes());
+        table_.set_live(i, k, true);
+      }
+      table_.set_step(i, steps[static_cast<std::size_t>(i)]);
+    }
   }
 
  private:
@@ -358,6 +399,31 @@ class Core {
     if (p.data() != table_.data(i) || static_cast<std::int64_t>(p.size()) != table_.size(i))
       throw py::value_error("params[" + std::to_string(i) +
                             "] was resized or reallocated since the optimizer was built");
+  }
+
+  // param_groups still holds the registered arrays, group by group. Python
+  // checked the structure (with messages) before the conversions; this checks
+  // it again after them, by type checks and pointer comparisons, no Python
+  // code (PyDict_GetItemString calls no __getitem__ or __eq__ of the user's).
+  void check_groups(const py::list& param_groups) const {
+    const auto changed = [] {
+      return py::value_error("param_groups changed while the gradients were converted");
+    };
+    if (param_groups.size() != group_sizes_.size()) throw changed();
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < group_sizes_.size(); ++k) {
+      PyObject* group = param_groups[k].ptr();
+      PyObject* list = PyDict_Check(group) ? PyDict_GetItemString(group, "params") : nullptr;
+      if (!list || !PyList_Check(list) || PyList_GET_SIZE(list) != group_sizes_[k])
+        throw changed();
+      for (py::ssize_t j = 0; j < group_sizes_[k]; ++j, ++i)
+        if (PyList_GET_ITEM(list, j) != params_[i].ptr())
+          throw py::value_error(
+              "param_groups[" + std::to_string(k) + "]['params'][" + std::to_string(j) +
+              "] is not the array the optimizer was built with (params[" + std::to_string(i) +
+              "]); fusedopt updates the arrays it was given: to train other arrays, use "
+              "add_param_group or a new optimizer");
+    }
   }
 
   bool matches(py::handle g, std::int64_t i) const {
@@ -411,6 +477,7 @@ class Core {
   ParamTable table_;
   std::vector<py::array> params_;  // keeps the user's arrays alive
   std::vector<std::vector<py::ssize_t>> shapes_;
+  std::vector<std::int64_t> group_sizes_;  // NumPy path: parameters per group
   std::vector<char> bound_;  // torch path: state tensors bound since the last unbind
   std::unique_ptr<TorchTensors> torch_;
   std::atomic<bool> busy_{false};
@@ -424,12 +491,13 @@ void register_optim(py::module_& m) {
       .def_property_readonly("count", &Core::count)
       .def_property_readonly("state_names", &Core::names)
       .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"))
-      .def("step", &Core::step, py::arg("grads"), py::arg("hypers"), py::arg("coerce"))
+      .def("step", &Core::step, py::arg("param_groups"), py::arg("grads"), py::arg("hypers"),
+           py::arg("coerce"))
       .def(
           "state", [](py::object self, std::int64_t i) { return self.cast<Core&>().state(self, i); },
           py::arg("index"))
       .def("get_step", &Core::get_step, py::arg("index"))
-      .def("set_state", &Core::set_state, py::arg("index"), py::arg("step"), py::arg("arrays"))
+      .def("load_state", &Core::load_state, py::arg("steps"), py::arg("arrays"))
       .def("add_params_raw", &Core::add_params_raw, py::arg("data"), py::arg("sizes"),
            py::arg("dtypes"), py::arg("group"))
       .def("bind_raw", &Core::bind_raw, py::arg("index"), py::arg("states"),

@@ -18,7 +18,8 @@ namespace {
 RegSegment segment(const py::array& a, bool writeable, const char* what) {
   const bool f32 = a.dtype().equal(py::dtype::of<float>());
   const bool f64 = a.dtype().equal(py::dtype::of<double>());
-  if (!(f32 || f64) || !(a.flags() & py::array::c_style) || (writeable && !a.writeable()))
+  if (!(f32 || f64) || !(a.flags() & py::array::c_style) ||
+      !(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) || (writeable && !a.writeable()))
     throw py::type_error(std::string("internal: ") + what + " was not validated");
   return {a.data(), writeable ? const_cast<void*>(a.data()) : nullptr,
           static_cast<std::int64_t>(a.size()), f32 ? DType::f32 : DType::f64};

@@ -7,8 +7,11 @@ plain NumPy implementations every kernel is tested against.
 
 from __future__ import annotations
 
+import operator
 import os
 from typing import Any
+
+import numpy as np
 
 from . import _core, schedules
 from .gradcheck import (
@@ -70,11 +73,23 @@ def set_isa(name: str) -> None:
     _core.set_isa(name)
 
 
+#: The most threads :func:`set_num_threads` takes: far more than any CPU has
+#: cores, far fewer than would exhaust the threads a process may start.
+MAX_THREADS = 1024
+
+
 def set_num_threads(n: int) -> None:
-    """Threads per step; ``0`` returns to OpenMP's default (``OMP_NUM_THREADS``)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an int >= 0, got {n!r}")
-    _core.set_num_threads(n)
+    """Threads per step, from 0 to :data:`MAX_THREADS`; ``0`` returns to OpenMP's
+    default (``OMP_NUM_THREADS``). Any integer type is accepted (``np.int64``)."""
+    if isinstance(n, (bool, np.bool_)):
+        raise TypeError(f"n must be an integer, got {n!r}")
+    try:
+        count = operator.index(n)
+    except TypeError:
+        raise TypeError(f"n must be an integer, got {n!r}") from None
+    if not 0 <= count <= MAX_THREADS:
+        raise ValueError(f"n must be in [0, {MAX_THREADS}] (0: OpenMP's default), got {n!r}")
+    _core.set_num_threads(count)
 
 
 def info() -> dict[str, Any]:

@@ -200,7 +200,11 @@ class AdamAlgorithm(Optimizer):
 
 class AdamWAlgorithm(AdamAlgorithm):
     # torch.optim.AdamW is Adam with decoupled_weight_decay=True and its own
-    # weight_decay default; the flag stays per group, as in torch.
+    # weight_decay default; the flag stays per group, as in torch. Like
+    # torch's AdamW.__setstate__, loading any checkpoint (an Adam one too)
+    # keeps the decay decoupled: an AdamW never silently runs as Adam.
+    load_overrides: ClassVar[dict[str, Any]] = {"decoupled_weight_decay": True}
+
     def __init__(
         self,
         params: ParamsT,

@@ -27,13 +27,14 @@ class OptimizerCore:
     def add_params(self, params: list[np.ndarray], group: int) -> None: ...
     def step(
         self,
+        param_groups: list[dict[str, Any]],
         grads: list[Any],
         hypers: list[tuple[Any, ...]],
         coerce: Callable[[Any, int, np.ndarray], np.ndarray],
     ) -> None: ...
     def state(self, index: int) -> dict[str, np.ndarray]: ...
     def get_step(self, index: int) -> int: ...
-    def set_state(self, index: int, step: int, arrays: dict[str, np.ndarray]) -> None: ...
+    def load_state(self, steps: list[int], arrays: list[dict[str, np.ndarray]]) -> None: ...
     # The torch adapter's path (fusedopt/torch.py): tensors by address, state in torch tensors.
     def add_params_raw(
         self, data: list[int], sizes: list[int], dtypes: list[str], group: int
@@ -96,6 +97,7 @@ def lbfgs_minimize(
     options: dict[str, Any],
     l1: float,
     callback: Callable[[np.ndarray], Any] | None,
+    gradient_from: str = ...,
 ) -> dict[str, Any]: ...
 def newton_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
@@ -105,6 +107,7 @@ def newton_minimize(
     options: dict[str, Any],
     step: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None, float]],
     callback: Callable[[np.ndarray], Any] | None,
+    gradient_from: str = ...,
 ) -> dict[str, Any]: ...
 def newton_cg_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
@@ -115,5 +118,6 @@ def newton_cg_minimize(
     hessp: Callable[..., Any] | None,
     per_product: bool,
     callback: Callable[[np.ndarray], Any] | None,
+    gradient_from: str = ...,
 ) -> dict[str, Any]: ...
 def roofline(arrays: list[np.ndarray], writes: int, passes: int) -> None: ...

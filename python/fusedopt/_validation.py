@@ -15,20 +15,26 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def check_param(param: Any, label: str) -> np.ndarray:
-    """Return ``param`` if fusedopt can update it in place, else raise."""
-    if not isinstance(param, np.ndarray):
-        raise TypeError(f"{label} must be a numpy.ndarray, got {type(param).__name__}")
-    if param.dtype not in FLOAT_DTYPES:
+def check_float_array(value: Any, label: str) -> np.ndarray:
+    """Return ``value`` if it is a C-contiguous float32/float64 ndarray, else raise."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{label} must be a numpy.ndarray, got {type(value).__name__}")
+    if value.dtype not in FLOAT_DTYPES:
         raise TypeError(
-            f"{label} has dtype {param.dtype}; fusedopt updates float32 or float64 arrays "
+            f"{label} has dtype {value.dtype}; fusedopt takes float32 or float64 arrays "
             "(native byte order)"
         )
-    if not param.flags.c_contiguous:
+    if not value.flags.c_contiguous:
         raise ValueError(
-            f"{label} is not C-contiguous; fusedopt updates arrays in place and never a "
-            "hidden copy: pass np.ascontiguousarray(...) and keep training that array"
+            f"{label} is not C-contiguous; fusedopt writes arrays in place and never a "
+            "hidden copy: pass np.ascontiguousarray(...) and keep using that array"
         )
+    return value
+
+
+def check_param(param: Any, label: str) -> np.ndarray:
+    """Return ``param`` if fusedopt can write it in place (the kernels' T*), else raise."""
+    check_float_array(param, label)
     if not param.flags.writeable:
         raise ValueError(f"{label} is read-only")
     if not param.flags.aligned:
@@ -129,8 +135,9 @@ def finite(value: Any, name: str) -> None:
 
 
 def unit_interval(value: Any, name: str, *, closed: bool) -> None:
-    upper_ok = (value <= 1.0) if closed else (value < 1.0)
-    if not _is_real(value) or not (value >= 0.0 and upper_ok):
+    real = _is_real(value)
+    upper_ok = real and ((value <= 1.0) if closed else (value < 1.0))
+    if not real or not (value >= 0.0 and upper_ok):
         bracket = "]" if closed else ")"
         raise ValueError(f"{name} must be in [0, 1{bracket}, got {value!r}")
 

@@ -124,10 +124,18 @@ def _check_options(
     return merged
 
 
+#: The largest value of each integer option: what its C++ field holds.
+_INT_MAX = {"history_size": 2**31 - 1, "max_ls": 2**31 - 1}
+
+
 def _check_int(merged: dict[str, Any], name: str, minimum: int) -> None:
-    value = merged[name]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    value, maximum = merged[name], _INT_MAX.get(name, 2**63 - 1)
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not minimum <= value <= maximum
+    ):
+        raise ValueError(f"{name} must be an int in [{minimum}, {maximum}], got {value!r}")
 
 
 def _check_common(merged: dict[str, Any]) -> None:
@@ -212,6 +220,11 @@ def _with_gradient(fun: Callable[..., Any], jac: Any) -> Callable[..., tuple[flo
     raise TypeError(f"jac must be True, a callable, or None, got {jac!r}")
 
 
+def _gradient_from(jac: Any) -> str:
+    """Who computes the gradient, as the solvers' errors name it."""
+    return "jac" if callable(jac) else "fun"
+
+
 def minimize(
     fun: Callable[..., Any],
     x0: Any,
@@ -275,6 +288,9 @@ def minimize(
     fun : callable
         ``fun(x, *args)``: with ``jac=True`` returns ``(f, g)``; otherwise ``f``.
         x has x0's shape and dtype float64; it is a fresh array on every call.
+        ``f`` is a real number (or a real array of size 1, as scipy takes it);
+        ``g`` a real array of x0's shape. Anything else is a ``TypeError``
+        (not real) or ``ValueError`` (another shape) saying what was returned.
     x0 : array_like
         Start, any shape; the work is in float64 (float32 is converted). Never
         modified.
@@ -367,8 +383,9 @@ def minimize(
     if method == "lbfgs":
         opts["step_scale"] = float(step_scale)
         raw = _core.lbfgs_minimize(
-            _with_gradient(fun, jac), x.reshape(-1), list(x.shape), args, opts, float(l1), callback
-        )
+            _with_gradient(fun, jac), x.reshape(-1), list(x.shape), args, opts, float(l1),
+            callback, gradient_from=_gradient_from(jac),
+        )  # fmt: skip
     else:
         if step_scale != 1.0:
             raise ValueError(f"step_scale is an L-BFGS option, not valid with method={method!r}")
@@ -397,15 +414,17 @@ def _run_newton(
     if method == "newton":
         step = _newton.step_function(hess, shape, args)  # type: ignore[arg-type]
         return _core.newton_minimize(
-            objective, x.reshape(-1), list(shape), args, opts, step, callback
-        )
+            objective, x.reshape(-1), list(shape), args, opts, step, callback,
+            gradient_from=_gradient_from(jac),
+        )  # fmt: skip
     products = hessp
     per_product = True
     if products is None and hess is not None:
         products, per_product = _newton.HessianProducts(hess, shape), False
     return _core.newton_cg_minimize(
-        objective, x.reshape(-1), list(shape), args, opts, products, per_product, callback
-    )
+        objective, x.reshape(-1), list(shape), args, opts, products, per_product, callback,
+        gradient_from=_gradient_from(jac),
+    )  # fmt: skip
 
 
 def _result(x: np.ndarray, raw: dict[str, Any], *, newton: bool) -> OptimizeResult:

@@ -112,13 +112,14 @@ def is_sparse(value: Any) -> bool:
 def check_hessian(value: Any, shape: tuple[int, ...]) -> Any:
     """``hess(x)``'s value as a symmetric float64 ``(n, n)`` ndarray or CSC matrix."""
     n = math.prod(shape)
+    dtype = value.dtype if is_sparse(value) else np.asarray(value).dtype
+    if dtype.kind not in "biuf":
+        raise TypeError(f"hess(x) returned dtype {dtype}; expected a real (n, n) array")
     if is_sparse(value):
         matrix = _sparse.csc_matrix(value, dtype=np.float64)
         data = matrix.data
     else:
         array = np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"hess(x) returned dtype {array.dtype}; expected a real (n, n) array")
         if array.shape not in ((n, n), shape + shape):
             raise ValueError(
                 f"hess(x) returned shape {array.shape}, expected ({n}, {n}) (x0.size = {n})"

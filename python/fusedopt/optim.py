@@ -30,12 +30,14 @@ class FusedOptimizer(Optimizer):
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
         return self._core.get_step(index), self._core.state(index)
 
-    def _storage_set(self, index: int, step: int, arrays: dict[str, np.ndarray]) -> None:
-        self._core.set_state(index, step, arrays)
+    def _storage_load(self, states: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+        self._core.load_state([step for step, _ in states], [arrays for _, arrays in states])
 
     def _apply(self, grads: list[Any]) -> None:
         hypers = [self._pack(group) for group in self.param_groups]  # type: ignore[attr-defined]
-        self._core.step(grads, hypers, V.coerce_grad)
+        # The core checks, after converting the gradients, that each group's
+        # 'params' still holds the arrays it was built with.
+        self._core.step(self.param_groups, grads, hypers, V.coerce_grad)
 
 
 _PARAMS_DOC = """params : list of ndarray, or list of dict

@@ -66,36 +66,71 @@ class ReferenceOptimizer(Optimizer):
         self._ref_state: list[dict[str, Any]] = []
 
     def _storage_add(self, params: list[np.ndarray], group_index: int) -> None:
+        state_memory = self._memory_index(with_params=False)  # params were checked apart
+        for k, param in enumerate(params):
+            owner = state_memory.owner(param)
+            if owner is not None:
+                raise ValueError(f"params[{len(self._params) + k}] shares memory with {owner}")
         self._ref_state.extend({"step": 0} for _ in params)
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
         entry = self._ref_state[index]
         return entry["step"], {k: v for k, v in entry.items() if k != "step"}
 
-    def _storage_set(self, index: int, step: int, arrays: dict[str, np.ndarray]) -> None:
-        self._ref_state[index] = {"step": step} | {k: v.copy() for k, v in arrays.items()}
+    def _storage_load(self, states: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+        self._ref_state = [
+            {"step": step} | {k: v.copy() for k, v in arrays.items()} for step, arrays in states
+        ]
 
     def _apply(self, grads: list[Any]) -> None:
-        # Check and convert everything before the first update.
+        # As the fused step: the hyperparameters as they were checked, every
+        # gradient converted (which may run user code) first, then the checks.
+        hypers = [dict(group) for group in self.param_groups]
+        converted = {
+            index: V.coerce_grad(grad, index, param)
+            for index, (param, grad) in enumerate(zip(self._params, grads))
+            if grad is not None
+        }
+        self._check_structure()  # again: the conversions may have run user code
+        self._check_registered_params()
         memory = self._memory_index()
         work = []
-        for index, (param, grad) in enumerate(zip(self._params, grads)):
-            if grad is None:
-                continue
+        for index, grad in converted.items():
+            param = self._params[index]
             V.check_param(param, f"params[{index}]")
-            grad = V.coerce_grad(grad, index, param)
+            if param.shape != grad.shape:  # grad was converted to param's shape then
+                raise ValueError(
+                    f"params[{index}] or grads[{index}] was resized while the gradients were "
+                    "converted"
+                )
             owner = memory.owner(grad)
             if owner is not None:
                 raise ValueError(f"grads[{index}] shares memory with {owner}")
             work.append((index, param, grad))
-        group_of = [g for g in self.param_groups for _ in g["params"]]
+        group_of = [hyper for hyper in hypers for _ in hyper["params"]]
         for index, param, grad in work:
             state = self._ref_state[index]
             state["step"] += 1
             self._update(param, grad, state, group_of[index])
 
-    def _memory_index(self) -> V.MemoryIndex:
-        arrays, labels = list(self._params), [f"params[{i}]" for i in range(len(self._params))]
+    def _check_registered_params(self) -> None:
+        """Each group's 'params' holds the arrays it was built with (the C++ core's check)."""
+        index = 0
+        for k, group in enumerate(self.param_groups):
+            for j, param in enumerate(group["params"]):
+                if param is not self._params[index]:
+                    raise ValueError(
+                        f"param_groups[{k}]['params'][{j}] is not the array the optimizer was "
+                        f"built with (params[{index}]); fusedopt updates the arrays it was "
+                        "given: to train other arrays, use add_param_group or a new optimizer"
+                    )
+                index += 1
+
+    def _memory_index(self, *, with_params: bool = True) -> V.MemoryIndex:
+        arrays: list[np.ndarray] = []
+        labels: list[str] = []
+        if with_params:
+            arrays, labels = list(self._params), [f"params[{i}]" for i in range(len(self._params))]
         for index, state in enumerate(self._ref_state):
             for name, value in state.items():
                 if name != "step":

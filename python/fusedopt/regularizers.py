@@ -54,14 +54,10 @@ def _check_lam(lam: float) -> None:
     V.nonneg(lam, "lam")
 
 
-def _check_w(w: object, label: str = "w") -> np.ndarray:
-    if not isinstance(w, np.ndarray):
-        raise TypeError(f"{label} must be a numpy.ndarray, got {type(w).__name__}")
-    if w.dtype not in V.FLOAT_DTYPES:
-        raise TypeError(f"{label} has dtype {w.dtype}; expected float32 or float64")
-    if not w.flags.c_contiguous:
-        raise ValueError(f"{label} is not C-contiguous")
-    return w
+def _aligned(w: np.ndarray) -> np.ndarray:
+    """``w`` as the kernels may read it: a misaligned array (np.frombuffer at an
+    odd offset) is copied; it is only read, so the copy changes nothing."""
+    return w if w.flags.aligned else w.copy()
 
 
 class Regularizer:
@@ -85,10 +81,11 @@ class Regularizer:
         Accumulated in double precision (also for float32); deterministic for
         a given thread count.
         """
+        if not isinstance(w, (np.ndarray, list, tuple)):
+            raise TypeError(f"w must be a numpy.ndarray or a list of them, got {type(w).__name__}")
         arrays = [w] if isinstance(w, np.ndarray) else list(w)
         labels = ["w"] if isinstance(w, np.ndarray) else [f"w[{i}]" for i in range(len(arrays))]
-        for array, label in zip(arrays, labels):
-            _check_w(array, label)
+        arrays = [_aligned(V.check_float_array(a, label)) for a, label in zip(arrays, labels)]
         return float(_core.regularizer_value(arrays, self.l1, self.l2))
 
     def grad(
@@ -99,31 +96,30 @@ class Regularizer:
         Parameters
         ----------
         w : ndarray
-            C-contiguous float32 or float64 array.
+            C-contiguous float32 or float64 array (copied first if it is not
+            aligned to its dtype).
         out : ndarray, optional
             Where to write the result (same dtype and shape as ``w``, writeable,
-            not overlapping ``w``), e.g. the data gradient's own buffer.
+            aligned, not overlapping ``w``), e.g. the data gradient's own buffer.
         accumulate : bool, default False
             Add ∇R to ``out`` instead of overwriting it (needs ``out``).
         """
-        _check_w(w)
+        V.check_float_array(w, "w")
         V.flag(accumulate, "accumulate")
         if out is None:
             if accumulate:
                 raise ValueError("accumulate=True needs out (the buffer to add into)")
             out = np.empty_like(w)
         else:
-            _check_w(out, "out")
+            V.check_param(out, "out")  # written in place, like a parameter: never a copy
             if out.dtype != w.dtype or out.shape != w.shape:
                 raise ValueError(
                     f"out has dtype {out.dtype} and shape {out.shape}; expected w's "
                     f"{w.dtype} and {w.shape}"
                 )
-            if not out.flags.writeable:
-                raise ValueError("out is read-only")
             if np.shares_memory(out, w):
                 raise ValueError("out shares memory with w")
-        _core.regularizer_grad(w, out, self.l1, self.l2, accumulate)
+        _core.regularizer_grad(_aligned(w), out, self.l1, self.l2, accumulate)
         return out
 
 
