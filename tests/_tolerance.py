@@ -114,8 +114,12 @@ def named_arrays(opt: Any) -> dict[str, Any]:
 
 
 def _max_abs_finite(x: np.ndarray) -> float:
-    finite = np.abs(x[np.isfinite(x)])
-    return float(finite.max(initial=0.0))
+    if x.size == 0:
+        return 0.0
+    largest = max(float(x.max()), -float(x.min()))  # no temporary array: the common case
+    if np.isfinite(largest):
+        return largest
+    return float(np.abs(x[np.isfinite(x)]).max(initial=0.0))
 
 
 def _is_step(name: str) -> bool:
@@ -141,18 +145,24 @@ class TrajectoryBound:
         if not initial:
             self.steps += 1
         for name, value in arrays.items():
-            x = np.array(as_numpy(value), dtype=np.float64)  # a copy, in a wider type
+            x = as_numpy(value)
             before = self._last.get(name)
-            if before is not None or not initial:  # state that appears starts from zero
-                with np.errstate(invalid="ignore"):  # inf − inf: non-finite, ignored
-                    change = x - (before if before is not None else 0.0)
-                self._change[name] = max(self._change.get(name, 0.0), _max_abs_finite(change))
+            if before is None or before.shape != x.shape or before.dtype != x.dtype:
+                before = np.zeros_like(x)  # state that appears starts from zero
+                self._last[name] = before
+            elif initial:
+                np.copyto(before, x)  # a restart from changed values (load, in-place edit)
+            if not initial:
+                # |x − before| without a temporary array: before becomes x − before...
+                with np.errstate(invalid="ignore", over="ignore"):  # inf − inf: ignored
+                    np.subtract(x, before, out=before)
+                self._change[name] = max(self._change.get(name, 0.0), _max_abs_finite(before))
             self._scale[name] = max(self._scale.get(name, 0.0), _max_abs_finite(x))
-            self._last[name] = x
+            np.copyto(before, x)  # ...and then x (a copy: the run updates x in place)
 
     def expected(self) -> dict[str, np.ndarray]:
         """The last observed arrays (as float64 copies)."""
-        return dict(self._last)
+        return {name: x.astype(np.float64) for name, x in self._last.items()}
 
     def tolerance(self, name: str, dtype: Any) -> float:
         """C·u·T·(S + (T + 1)·D) for the array ``name`` of this dtype."""
@@ -194,7 +204,7 @@ class TrajectoryBound:
         """max over arrays of max|actual − expected| / bound (for calibration)."""
         ratios = [0.0]
         for name in actual.keys() & self._last.keys():
-            expected = self._last[name]
+            expected = self._last[name].astype(np.float64)
             if _is_step(name):
                 continue
             a = np.asarray(as_numpy(actual[name]), dtype=np.float64)
@@ -206,7 +216,7 @@ class TrajectoryBound:
         return max(ratios)
 
     def _compare(self, name: str, actual: np.ndarray) -> str | None:
-        expected = self._last[name]
+        expected = self._last[name].astype(np.float64)
         if actual.shape != expected.shape:
             return f"  {name}: shape {actual.shape}, expected {expected.shape}"
         if _is_step(name):
