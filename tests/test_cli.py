@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,58 @@ def test_roofline_pass_leaves_values_unchanged(reads: int, writes: int, dtype: A
 def test_roofline_rejects_bad_arrays(arrays: list[np.ndarray], writes: int) -> None:
     with pytest.raises(ValueError, match="roofline"):
         core.roofline(arrays, writes, 1)
+
+
+def test_help_is_plain_text_with_the_commands_and_an_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: fusedopt [-h] [--version] COMMAND ...")
+    assert "``" not in out and ":func:" not in out  # no reStructuredText
+    for command in ("info", "bench"):  # each subcommand, with its one-line description
+        assert any(
+            line.split()[:1] == [command] and len(line.split()) > 3 for line in out.split("\n")
+        )
+    assert "examples:\n  fusedopt info" in out and "fusedopt bench --quick" in out
+    assert "'fusedopt COMMAND --help'" in out
+    assert max(len(line) for line in out.splitlines()) <= 80  # fits a terminal
+
+
+def test_bench_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "``" not in out and "examples:\n  fusedopt bench --quick" in out
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import fusedopt
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"fusedopt {fusedopt.__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", fusedopt.__version__)
+
+
+def test_version_from_the_installed_command() -> None:
+    import fusedopt
+
+    done = subprocess.run(
+        [sys.executable, "-m", "fusedopt", "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"fusedopt {fusedopt.__version__}"
+
+
+def test_no_command_exits_2_naming_the_missing_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "COMMAND" in capsys.readouterr().err

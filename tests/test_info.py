@@ -80,3 +80,17 @@ def test_docstring_example_runs() -> None:
     opt = fo.AdamW([W, b], lr=1e-3, weight_decay=1e-2)
     opt.step([np.ones_like(W), np.ones_like(b)])
     np.testing.assert_allclose(W, -1e-3, rtol=1e-6)
+
+
+def test_plain_install_needs_numpy_only() -> None:
+    """`pip install .` must not pull torch (a 500+ MB CUDA wheel from PyPI): torch is
+    only in the extras, and NumPy is the one runtime dependency."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    requirements = [Requirement(text) for text in requires("fusedopt") or []]
+    runtime = [r.name for r in requirements if r.marker is None]
+    assert runtime == ["numpy"]
+    torch_extras = {str(r.marker) for r in requirements if r.name == "torch"}
+    assert torch_extras == {'extra == "torch"', 'extra == "test"', 'extra == "bench"'}

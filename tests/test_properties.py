@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import fusedopt as fo
 import fusedopt.reference as ref
 
-from .test_parity import assert_close
+from ._tolerance import TrajectoryBound, named_arrays
+from .test_parity import step_in_lockstep
 
 shapes = st.lists(st.integers(0, 40), min_size=0, max_size=3).map(tuple)
 unit = st.floats(0.0, 0.999)
@@ -54,9 +55,7 @@ def test_fused_matches_reference(setup, param_shapes, steps, seed) -> None:
     params = [rng.standard_normal(s) for s in param_shapes]
     fused = getattr(fo, name)(params, **config)
     reference = getattr(ref, name)([p.copy() for p in params], **config)
+    bound = TrajectoryBound()
     for _ in range(steps):
-        grads = [rng.standard_normal(p.shape) for p in params]
-        fused.step(grads)
-        reference.step(grads)
-    for p, q in zip(params, reference._params):
-        assert_close(p, q, np.float64)
+        step_in_lockstep(fused, reference, [rng.standard_normal(p.shape) for p in params], bound)
+    bound.assert_close(named_arrays(fused))

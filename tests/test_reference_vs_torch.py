@@ -10,7 +10,8 @@ import pytest
 
 import fusedopt.reference as ref
 
-from .test_parity import ADAM_CONFIGS, BASE_LR, RMSPROP_CONFIGS, SGD_CONFIGS, STEPS, assert_close
+from ._tolerance import TrajectoryBound, named_arrays
+from .test_parity import ADAM_CONFIGS, BASE_LR, RMSPROP_CONFIGS, SGD_CONFIGS, STEPS
 
 torch = pytest.importorskip("torch")
 
@@ -23,23 +24,18 @@ CASES = (
 SHAPES = [(1,), (17,), (3, 5), (), (2048,)]
 
 
-def _torch_state(opt: Any, params: list[Any]) -> list[dict[str, np.ndarray]]:
-    out = []
-    for p in params:
-        state = opt.state.get(p, {})
-        out.append({k: v.numpy() for k, v in state.items() if k != "step" and v is not None})
-    return out
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + str(sorted(c[1].items())))
 def test_reference_matches_torch(case: tuple[str, dict[str, Any]], dtype: type) -> None:
+    """Parameters and state (step counts exactly) within the bound of tests/_tolerance.py."""
     name, config = case
     rng = np.random.default_rng(5)
     arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
     tensors = [torch.tensor(a.copy()) for a in arrays]
     ours = getattr(ref, name)(arrays, lr=BASE_LR[name], **config)
     theirs = getattr(torch.optim, name)(tensors, lr=BASE_LR[name], **config)
+    bound = TrajectoryBound()
+    bound.observe(named_arrays(theirs), initial=True)
     for step in range(STEPS):
         lr = BASE_LR[name] * (1.0 + 0.5 * math.cos(step))
         ours.param_groups[0]["lr"] = theirs.param_groups[0]["lr"] = lr
@@ -50,13 +46,5 @@ def test_reference_matches_torch(case: tuple[str, dict[str, Any]], dtype: type) 
         for t, g in zip(tensors, grads):
             t.grad = None if g is None else torch.tensor(g)
         theirs.step()
-    for a, t in zip(arrays, tensors):
-        assert_close(a, t.numpy(), dtype)
-    torch_state = _torch_state(theirs, tensors)
-    for index, entry in ours.state.items():
-        arrays_only = {k: v for k, v in entry.items() if k != "step"}
-        assert arrays_only.keys() == torch_state[index].keys()
-        for key, value in arrays_only.items():
-            assert_close(value, torch_state[index][key], dtype, key)
-        if "step" in entry:
-            assert entry["step"] == int(theirs.state[tensors[index]]["step"])
+        bound.observe(named_arrays(theirs))
+    bound.assert_close(named_arrays(ours), f"fusedopt.reference.{name} vs torch.optim.{name}")

@@ -1,8 +1,9 @@
 """state_dict / load_state_dict: torch.optim's layout, copies, round trips, validation.
 
 A checkpoint made after 5 steps and loaded into a new optimizer must continue
-the trajectory (bit-exactly within one implementation, to rounding across the
-fused and the NumPy reference, to tolerance across fusedopt and torch.optim).
+the trajectory (bit-exactly within one implementation; across the fused and the
+NumPy reference, and across fusedopt and torch.optim, within the rounding bound
+of tests/_tolerance.py).
 A rejected load must leave parameters, state and param_groups bit-identical.
 """
 
@@ -19,6 +20,7 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
+from ._tolerance import TrajectoryBound, as_numpy, named_arrays
 from .conftest import IMPLS, NAMES, frozen, snapshot
 
 SHAPES = ((3, 4), (5,), (2, 3))
@@ -120,13 +122,29 @@ def assert_same(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
         assert frozen(a) == frozen(e)
 
 
-def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], rtol: float) -> None:
-    for a, e in zip(actual, expected):
-        np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol)
+def _step(opt: Any, params: list[Any], grads: list[np.ndarray]) -> None:
+    if params and hasattr(params[0], "detach"):  # a torch optimizer
+        for x, g in zip(params, grads):
+            x.grad = x.new_tensor(g)
+        opt.step()
+    else:
+        opt.step(grads)
 
 
-def tolerance(dtype: np.dtype) -> float:
-    return 1e-6 if dtype == np.float32 else 1e-12
+def run_in_lockstep(
+    expected: Any, expected_params: list[Any], actual: Any, actual_params: list[Any], steps: range
+) -> TrajectoryBound:
+    """Step both optimizers on the gradients at the expected run's parameters and
+    record its trajectory for the error bound (tests/_tolerance.py): each run's
+    own gradients would feed rounding differences back into the next step."""
+    bound = TrajectoryBound()
+    bound.observe(named_arrays(expected), initial=True)
+    for t in steps:
+        grads = grads_at([as_numpy(p) for p in expected_params], t)
+        _step(expected, expected_params, grads)
+        _step(actual, actual_params, grads)
+        bound.observe(named_arrays(expected))
+    return bound
 
 
 # ------------------------------------------------------------------ layout
@@ -223,15 +241,12 @@ def test_round_trip_across_implementations(name, dtype, direction):
     params = make_params(dtype)
     opt = getattr(source, name)(params, **FULL[name])
     run(opt, params, range(5))
-    sd, at_save = opt.state_dict(), copies(params)
-    run(opt, params, range(5, 10))
-
-    resumed = copies(at_save)
+    sd, resumed = opt.state_dict(), copies(params)
     new = getattr(target, name)(resumed, **PLAIN[name])
     new.load_state_dict(sd)
     assert frozen_state_dict(new.state_dict()) == frozen_state_dict(sd)  # loading is lossless
-    run(new, resumed, range(5, 10))
-    assert_close(resumed, params, rtol=tolerance(dtype))
+    bound = run_in_lockstep(opt, params, new, resumed, range(5, 10))
+    bound.assert_close(named_arrays(new), direction)
 
 
 def test_param_groups_survive_round_trip(impl, name, dtype):
@@ -439,11 +454,6 @@ def numpy_to_torch(torch: Any, sd: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _torch_tolerance(dtype: np.dtype) -> float:
-    # torch's fp32 for-loop kernels round differently from ours (~1e-7 per step).
-    return 2e-6 if dtype == np.float32 else 1e-12
-
-
 @pytest.mark.parametrize("config", ["full", "plain"])
 def test_state_keys_match_torch(name, config):
     torch = pytest.importorskip("torch")
@@ -478,9 +488,8 @@ def test_load_torch_state_dict(impl, name, dtype):
     for index, entry in opt.state.items():
         for key, value in entry.items():
             np.testing.assert_array_equal(value, sd["state"][index][key])
-    _torch_run(torch, topt, tensors, range(5, 10))
-    run(opt, params, range(5, 10))
-    assert_close(params, [x.detach().numpy() for x in tensors], rtol=_torch_tolerance(dtype))
+    bound = run_in_lockstep(topt, tensors, opt, params, range(5, 10))
+    bound.assert_close(named_arrays(opt), "resumed from torch's checkpoint")
 
 
 def test_torch_loads_our_state_dict(impl, name, dtype):
@@ -495,9 +504,8 @@ def test_torch_loads_our_state_dict(impl, name, dtype):
     topt.load_state_dict(sd)
     for ours, theirs in zip(opt.param_groups, topt.param_groups):
         assert {k: ours[k] for k in GROUP_KEYS[name]} == {k: theirs[k] for k in GROUP_KEYS[name]}
-    run(opt, params, range(5, 10))
-    _torch_run(torch, topt, tensors, range(5, 10))
-    assert_close(params, [x.detach().numpy() for x in tensors], rtol=_torch_tolerance(dtype))
+    bound = run_in_lockstep(topt, tensors, opt, params, range(5, 10))
+    bound.assert_close(named_arrays(opt), "torch resumed from our checkpoint")
 
 
 def test_load_torch_adam_with_decoupled_weight_decay(impl, dtype):
@@ -520,6 +528,5 @@ def test_load_torch_adam_with_decoupled_weight_decay(impl, dtype):
     except ValueError as exc:
         assert "decoupled_weight_decay" in str(exc)
         return
-    _torch_run(torch, topt, tensors, range(5, 10))
-    run(opt, params, range(5, 10))
-    assert_close(params, [x.detach().numpy() for x in tensors], rtol=_torch_tolerance(dtype))
+    bound = run_in_lockstep(topt, tensors, opt, params, range(5, 10))
+    bound.assert_close(named_arrays(opt), "resumed from torch's AdamW-style Adam")

@@ -1,4 +1,5 @@
-"""The ``fusedopt`` command: ``fusedopt bench [lbfgs] [options]`` and ``fusedopt info``.
+"""The ``fusedopt`` command: ``fusedopt bench [lbfgs] [options]``, ``fusedopt info``
+and ``fusedopt --version``.
 
 Exit status: 0 on success, 2 for bad options (with a message on stderr).
 """
@@ -16,20 +17,60 @@ QUICK_OPTIMIZERS = ("adamw", "sgd")
 MODEL_NAMES = {"1000x1000": "1000x1000", "resnet50": "ResNet-50", "gpt2": "GPT-2 small"}
 QUICK_MODELS = ("1000x1000", "resnet50")  # GPT-2 (124M) alone takes a minute with every peer
 
+# The help text is plain (argparse prints it as it is), not the module's reStructuredText.
+DESCRIPTION = """\
+fusedopt: fused SIMD + OpenMP optimizer steps (SGD, RMSprop, Adam, AdamW) for
+NumPy and PyTorch on the CPU. This command reports how the installed build runs
+and benchmarks it against its peers."""
+EPILOG = """\
+examples:
+  fusedopt info                  version, kernel build (ISA), threads, as JSON
+  fusedopt bench --quick         fusedopt against its peers, in under a minute
+  fusedopt bench --optimizers adamw --sizes 1e6,1e7 --output results
+  fusedopt bench lbfgs --quick   fusedopt.minimize against scipy.optimize
+
+Run 'fusedopt COMMAND --help' for a command's options.
+"""
+BENCH_EPILOG = """\
+examples:
+  fusedopt bench --quick                       adamw and sgd, sizes up to 1e7
+  fusedopt bench --optimizers adamw,sgd --output docs/bench
+  fusedopt bench --threads 1 --dtype float64 --json
+  fusedopt bench lbfgs --quick
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
     from .bench.peers import SPECS
 
-    parser = argparse.ArgumentParser(prog="fusedopt", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("info", help="print the build's ISA, threads and version as JSON")
+    parser = argparse.ArgumentParser(
+        prog="fusedopt",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"fusedopt {__version__}", help="print the version"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, title="commands", metavar="COMMAND"
+    )
+    commands.add_parser(
+        "info",
+        help="print the version, kernel build (ISA) and threads as JSON",
+        description="Print the version, the kernel build in use (ISA), the builds this CPU "
+        "can run, and the thread counts, as JSON.",
+    )
     bench = commands.add_parser(
         "bench",
-        help="time fusedopt against its peers and the machine's measured memory bandwidth",
+        help="time fusedopt against its peers and the machine's memory bandwidth",
         description="Time one optimizer step of fusedopt and of its peers (NumPy "
         "reference, naive NumPy, torch.optim for-loop/foreach/fused, DeepSpeed CPU Adam), "
         "interleaved, against a roofline pass with the same memory traffic measured in the "
         "same run. 'fusedopt bench lbfgs' compares fusedopt.minimize with scipy instead.",
+        epilog=BENCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_argument(
         "what",
