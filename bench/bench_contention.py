@@ -248,7 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     loads = [int(k) for k in args.loads.split(",")]
     work = workloads()
     print(f"{cpu_model()}, {os.cpu_count()} CPUs, fusedopt {fo.info()}")
-    results = [measure_load(k, args.rounds, work) for k in loads]
+    results = []
+    for k in loads:
+        results.append(measure_load(k, args.rounds, work))
+        print(table(results[-1:]), flush=True)  # one load at a time: a long run shows progress
     print(table(results))
     for res in results:
         share = res["other_cpu_share"]
