@@ -199,7 +199,7 @@ class Core {
 
   // Parameter i's state tensors, by name: (name, tensor, live) per buffer,
   // and torch's float32 'step' tensor (None when the algorithm keeps none)
-  // with the count it holds.
+  // with the count it holds (TorchBinding::bind).
   void bind_torch(std::int64_t i, const std::vector<std::tuple<std::string, py::object, bool>>& buffers,
                   const py::object& step, std::int64_t count) {
     Busy busy(busy_);

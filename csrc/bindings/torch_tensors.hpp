@@ -30,12 +30,15 @@ class Accessor {
         PyDict_GetItemString(reinterpret_cast<PyTypeObject*>(type.ptr())->tp_dict, name));
     if (descr && Py_IS_TYPE(descr.ptr(), &PyMethodDescr_Type)) {
       const PyMethodDef* def = reinterpret_cast<PyMethodDescrObject*>(descr.ptr())->d_method;
-      if (def->ml_flags == METH_NOARGS) method_ = def->ml_meth;
+      if (def->ml_flags == METH_NOARGS)
+        method_ = def->ml_meth;
+      else if (def->ml_flags == (METH_VARARGS | METH_KEYWORDS))
+        method_with_keywords_ = reinterpret_cast<PyCFunctionWithKeywords>(
+            reinterpret_cast<void (*)()>(def->ml_meth));
     } else if (descr && Py_IS_TYPE(descr.ptr(), &PyGetSetDescr_Type)) {
       const PyGetSetDef* def = reinterpret_cast<PyGetSetDescrObject*>(descr.ptr())->d_getset;
       getter_ = def->get;
       closure_ = def->closure;
-      attribute_ = true;
     } else if (descr) {
       attribute_ = !PyCallable_Check(descr.ptr());
     }
@@ -48,6 +51,8 @@ class Accessor {
       value = getter_(obj.ptr(), closure_);
     else if (method_ != nullptr)
       value = method_(obj.ptr(), nullptr);
+    else if (method_with_keywords_ != nullptr)
+      value = method_with_keywords_(obj.ptr(), empty_tuple().ptr(), nullptr);
     else if (attribute_)
       value = PyObject_GetAttr(obj.ptr(), name_.ptr());
     else
@@ -64,8 +69,14 @@ class Accessor {
   }
 
  private:
+  static const pybind11::tuple& empty_tuple() {
+    static const auto* empty = new pybind11::tuple();  // never destroyed: outlives the interpreter
+    return *empty;
+  }
+
   pybind11::str name_;
   PyCFunction method_ = nullptr;
+  PyCFunctionWithKeywords method_with_keywords_ = nullptr;
   getter getter_ = nullptr;
   void* closure_ = nullptr;
   bool attribute_ = false;
@@ -101,6 +112,7 @@ class TorchTensors {
     dtype_ = Accessor(tensor_base, "dtype");
     shape_ = Accessor(tensor_base, "shape");
     stride_ = Accessor(tensor_base, "stride");
+    nbytes_ = Accessor(tensor_base, "nbytes");
     layout_ = Accessor(tensor_base, "layout");
     is_cpu_ = Accessor(tensor_base, "is_cpu");
     storage_data_ptr_ = Accessor(storage_base, "data_ptr");
@@ -118,15 +130,20 @@ class TorchTensors {
   // memory. Holding the storage (strong references) keeps its memory from
   // being reused by another tensor while it is remembered.
   //
-  // Not noticed: `.data = x` where x views the same storage from the same
-  // address (e.g. `t.data = t.t()`), which changes neither. The memory is then
-  // still the memory that was checked, only its shape or strides differ.
+  // A storage that is not resizable (torch.from_numpy's) is the exception:
+  // torch's resize_ sets the new size before it fails to grow such a storage,
+  // and the version is not bumped, so there the tensor's size is read too.
+  //
+  // Not noticed: `.data = x` where x views the same memory from the same
+  // address (e.g. `t.data = t.t()`), which changes none of these. The memory
+  // is then still the memory that was checked, only its shape or strides differ.
   struct Seen {
     pybind11::object tensor;   // the tensor, or a weak reference to it
     pybind11::object storage;  // its storage, or a weak reference to it
     std::uintptr_t data = 0;
     std::int64_t version = 0;
     std::int64_t storage_bytes = 0;
+    std::int64_t bytes = 0;  // the tensor's own size (numel * itemsize)
     bool resizable = true;
     bool weak = false;
 
@@ -157,8 +174,8 @@ class TorchTensors {
     if (!is_cpu_(t).is(pybind11::handle(Py_True))) return {"is not on the CPU"};
     if (!dtype_(t).is(layout.dtype == DType::f32 ? float32_ : float64_))
       return {std::string("does not have dtype ") + dtype_name(layout.dtype), true};
-    const std::vector<std::int64_t> shape = ints(shape_(t));
-    if (shape != layout.shape) return {"has shape " + format(shape) + ", expected " + format(layout.shape)};
+    if (pybind11::object shape = shape_(t); !equal(shape, layout.shape))
+      return {"has shape " + format(ints(shape)) + ", expected " + format(layout.shape)};
     if (!contiguous(t, layout)) return {"is not contiguous", true};
     const auto data = static_cast<std::uintptr_t>(data_ptr_.integer(t));
     pybind11::object storage = storage_(t);
@@ -176,6 +193,7 @@ class TorchTensors {
     seen->data = data;
     seen->version = version_.integer(t);
     seen->storage_bytes = storage_bytes;
+    seen->bytes = static_cast<std::int64_t>(layout.bytes());
     seen->resizable = storage_resizable_(storage).is(pybind11::handle(Py_True));
     return {{}, false, data};
   }
@@ -186,7 +204,8 @@ class TorchTensors {
     pybind11::object storage = storage_(t);
     if (!same_object(seen.storage, seen.weak, storage.ptr())) return Change::other;
     if (static_cast<std::uintptr_t>(data_ptr_.integer(t)) != seen.data) return Change::other;
-    if (seen.resizable && storage_nbytes_.integer(storage) != seen.storage_bytes)
+    if (seen.resizable ? storage_nbytes_.integer(storage) != seen.storage_bytes
+                       : nbytes_.integer(t) != seen.bytes)
       return Change::other;
     return version_.integer(t) == seen.version ? Change::none : Change::values;
   }
@@ -195,7 +214,7 @@ class TorchTensors {
   // shape or strides; if they did not, the new version is recorded.
   bool revalidate(pybind11::handle t, const TensorLayout& layout, Seen& seen) const {
     if (!dtype_(t).is(layout.dtype == DType::f32 ? float32_ : float64_)) return false;
-    if (ints(shape_(t)) != layout.shape || !contiguous(t, layout)) return false;
+    if (!equal(shape_(t), layout.shape) || !contiguous(t, layout)) return false;
     seen.version = version_.integer(t);
     return true;
   }
@@ -218,16 +237,33 @@ class TorchTensors {
  private:
   static const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "float64"; }
 
-  // Strides of a C-contiguous tensor of layout's shape; size-1 dimensions
-  // may have any stride, and an empty tensor any strides, as in torch.
+  // Strides of a C-contiguous tensor of layout's shape (which `t` has); size-1
+  // dimensions may have any stride, and an empty tensor any strides, as in torch.
   bool contiguous(pybind11::handle t, const TensorLayout& layout) const {
     if (layout.numel() == 0) return true;
-    const std::vector<std::int64_t> strides = ints(stride_(t));
+    const pybind11::object strides = stride_(t);
+    if (!PyTuple_Check(strides.ptr()) ||
+        PyTuple_GET_SIZE(strides.ptr()) != static_cast<Py_ssize_t>(layout.shape.size()))
+      return false;
     std::int64_t expected = 1;
     for (std::size_t d = layout.shape.size(); d-- > 0;) {
-      if (layout.shape[d] != 1 && strides[d] != expected) return false;
+      const long long stride = PyLong_AsLongLong(PyTuple_GET_ITEM(strides.ptr(), static_cast<Py_ssize_t>(d)));
+      if (layout.shape[d] != 1 && stride != expected) return false;
       expected *= layout.shape[d];
     }
+    if (PyErr_Occurred()) throw pybind11::error_already_set();
+    return true;
+  }
+
+  // Whether a torch.Size (a tuple of ints) holds `shape`.
+  static bool equal(const pybind11::object& size, const std::vector<std::int64_t>& shape) {
+    if (!PyTuple_Check(size.ptr()) || PyTuple_GET_SIZE(size.ptr()) != static_cast<Py_ssize_t>(shape.size()))
+      return false;
+    for (std::size_t d = 0; d < shape.size(); ++d)
+      if (PyLong_AsLongLong(PyTuple_GET_ITEM(size.ptr(), static_cast<Py_ssize_t>(d))) != shape[d]) {
+        if (PyErr_Occurred()) throw pybind11::error_already_set();
+        return false;
+      }
     return true;
   }
 
@@ -247,7 +283,7 @@ class TorchTensors {
   }
 
   pybind11::object float32_, float64_, strided_;
-  Accessor grad_, data_ptr_, version_, storage_, dtype_, shape_, stride_, layout_, is_cpu_,
+  Accessor grad_, data_ptr_, version_, storage_, dtype_, shape_, stride_, nbytes_, layout_, is_cpu_,
       storage_data_ptr_, storage_nbytes_, storage_resizable_;
 };
 

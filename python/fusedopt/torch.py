@@ -7,29 +7,36 @@
 ``step(closure=None)``; the update rules are torch's (see the NumPy optimizers
 ``fusedopt.SGD`` etc. for the formulas). A step is one C++ call over every
 parameter of every group: the GIL is released and one OpenMP parallel region
-updates the CPU tensors' own memory, zero-copy. The state tensors are
-allocated by torch and updated in place by the kernels (so ``state_dict()``
-and torch's lr schedulers work unchanged); replace them only through
-``load_state_dict``.
+updates the CPU tensors' own memory, zero-copy. State tensors live in
+``opt.state`` under torch's names and are updated in place by the kernels (so
+``state_dict()`` and torch's lr schedulers work unchanged); the ones
+fusedopt.torch creates are 64-byte aligned and their storage is not
+resizable.
 
 Supported: float32 and float64 CPU tensors, dense gradients. ``foreach`` and
 ``fused`` are accepted and ignored (the step is always fused);
 ``capturable=True`` and ``differentiable=True`` are errors.
 
-A step's Python cost does not grow with the number of parameters: the
-per-parameter pass runs in C++, and a gradient tensor checked at one step
-(CPU, dense, dtype, size, contiguous) is not checked again while it stays the
-same tensor object with the same storage at the same address (training with
-``zero_grad(set_to_none=False)`` reuses them). Not noticed, therefore: an
-in-place stride or size change of that same gradient tensor between steps
-(``p.grad.t_()``, ``p.grad.as_strided_(...)``, or ``p.grad.data = p.grad.t()``:
-a view of the same memory from the same address), which torch.optim would follow.
-Replacing ``p.grad``, or ``p.grad.data`` by other memory, is always noticed.
+Like torch.optim, a step uses the parameters, gradients, state tensors and
+param_groups as they are now: a parameter whose ``.data`` was replaced by a
+tensor of the same shape and dtype is updated there, a parameter removed from
+``param_groups`` is no longer updated, a state entry assigned a new tensor
+(``opt.state[p]["exp_avg"] = t``) or changed in place in its values is
+followed. What the kernels cannot follow is an error naming the tensor, and
+then nothing is written: a state tensor or parameter of another shape or
+dtype (``resize_``, ``.data = ...``), one that is no longer contiguous
+(``t_()``), state sharing memory with a parameter or other state, a gradient
+sharing memory with either. ``load_state_dict`` checks everything (shapes,
+step counts, hyperparameters, overlaps) before it changes anything.
 
-State tensors are written in place: replace them by assigning the entry
-(``opt.state[p]["exp_avg"] = t``) or through ``load_state_dict``; changing a
-state tensor's memory behind the entry (``opt.state[p]["exp_avg"].data = t``)
-is not followed (the old memory stays alive and keeps being updated). These
+A step's Python cost does not grow with the number of parameters: the
+per-parameter pass runs in C++, and a tensor it checked before is trusted
+again after a few reads that any change of its memory or metadata would alter
+(the same storage, data pointer, storage size and version counter; see
+``TorchTensors::Seen`` in csrc/bindings/torch_tensors.hpp). Not noticed,
+therefore: ``t.data = x`` where ``x`` views the same memory from the same
+address with other strides or shape (``p.data = p.data.t()``), which changes
+none of these (the memory written is still the memory checked). These
 optimizers cannot be copied or pickled (save ``state_dict()`` instead).
 """
 
@@ -239,7 +246,7 @@ class _Built:
         group_of: list[int],
         names: tuple[tuple[str, ...], ...],
         bound: list[dict[str, torch.Tensor] | None],
-        entries: list[tuple[Mapping[str, Any], dict[str, torch.Tensor]] | None],
+        entries: list[tuple[Mapping[str, Any], dict[str, torch.Tensor]] | None] | None,
     ) -> None:
         self.core, self.params, self.group_of, self.names = core, params, group_of, names
         self.bound, self.entries = bound, entries
@@ -490,32 +497,29 @@ class _FusedTorchOptimizer(Optimizer):
         and that was changed in place is followed as it is, or refused."""
         if not isinstance(entry, Mapping):
             raise TypeError(f"the state of params[{i}] must be a dict, got {type(entry).__name__}")
-        changes: dict[str, torch.Tensor] = {}
+        previous = previous or {}
+        bound: dict[str, torch.Tensor] = {}
         buffers = []
         for name in names:
             if name == "step":
                 continue
             given = entry.get(name)
-            in_place = previous is not None and given is not None and previous.get(name) is given
-            tensor = self._state_tensor(i, name, given, p, in_place)
-            if tensor is not given:
-                changes[name] = tensor
-            buffers.append((name, tensor, given is not None))
+            in_place = given is not None and previous.get(name) is given
+            bound[name] = self._state_tensor(i, name, given, p, in_place)
+            buffers.append((name, bound[name], given is not None))
         step, count = None, 0
         if self._has_step:
             step, count = self._step_tensor(i, entry, previous)
-            if step is not entry.get("step"):
-                changes["step"] = step
-        core.bind_torch(i, buffers, step, count)
-        bound = {name: tensor for name, tensor, _ in buffers}
-        if step is not None:
             bound["step"] = step
+        core.bind_torch(i, buffers, step, count)
+        changes = {name: t for name, t in bound.items() if t is not entry.get(name)}
         return bound, (entry, changes)
 
     def _state_tensor(
         self, i: int, name: str, given: Any, p: torch.Tensor, in_place: bool
     ) -> torch.Tensor:
-        """A state tensor the C++ core may use as p.numel() elements of p's dtype."""
+        """A state tensor the C++ core may use as p.numel() elements of p's
+        dtype. ``in_place``: ``given`` is the tensor the current core updates."""
         label = f"state {name!r} of params[{i}]"
         if given is None:
             return torch.zeros_like(p, memory_format=torch.contiguous_format)
@@ -543,7 +547,7 @@ class _FusedTorchOptimizer(Optimizer):
         return given.to(dtype=p.dtype).contiguous()  # torch's load_state_dict casts to p's dtype
 
     def _step_tensor(
-        self, i: int, entry: Mapping[str, Any], previous: dict[str, torch.Tensor] | None
+        self, i: int, entry: Mapping[str, Any], previous: dict[str, torch.Tensor]
     ) -> tuple[torch.Tensor, int]:
         """torch's float32 'step' tensor the core writes the count into, and the count."""
         label = f"state 'step' of params[{i}]"
@@ -554,7 +558,7 @@ class _FusedTorchOptimizer(Optimizer):
                 raise ValueError(f"the state of params[{i}] has {kept[0]!r} but no 'step'")
             return torch.tensor(0.0), 0
         count = _step_count(given, label)
-        if previous is not None and previous.get("step") is given:
+        if previous.get("step") is given:
             # The tensor the core writes into, changed in place (its value, or more).
             if given.dtype is not torch.float32 or given.device.type != "cpu":
                 raise ValueError(
@@ -568,7 +572,7 @@ class _FusedTorchOptimizer(Optimizer):
         """Make ``built`` the core, and put the state tensors made for it into
         the entries (a step that ran on it cannot be undone: nothing here can
         fail)."""
-        for p, pending in zip(built.params, built.entries):
+        for p, pending in zip(built.params, built.entries or ()):
             if pending is None:
                 continue
             entry, changes = pending
@@ -576,6 +580,7 @@ class _FusedTorchOptimizer(Optimizer):
                 dict.update(entry, changes)
             else:
                 dict.__setitem__(self.state, p, _StateEntry({**entry, **changes}, self._mark_dirty))
+        built.entries = None  # committed: later steps on this core have nothing to add
         self._built, self._dirty = built, False
 
     # ------------------------------------------------------------ gradients
@@ -637,10 +642,19 @@ def _check_state_dict_layout(state_dict: Any, groups: list[dict[str, Any]]) -> N
                 raise TypeError(f"{where}['params'] holds {index!r}, not a parameter id") from None
             ids.add(index)
     for key, entry in state_dict["state"].items():
-        if key in ids and not isinstance(entry, Mapping):
-            raise TypeError(
-                f"state_dict['state'][{key!r}] must be a dict, got {type(entry).__name__}"
-            )
+        if key not in ids:
+            continue  # torch keeps state of unknown parameters as it is
+        where = f"state_dict['state'][{key!r}]"
+        if not isinstance(entry, Mapping):
+            raise TypeError(f"{where} must be a dict, got {type(entry).__name__}")
+        for name, value in entry.items():
+            # torch's load copies tensors to the parameters' dtype: they need data to copy.
+            if isinstance(value, torch.Tensor) and value.layout is torch.strided:
+                if value.device.type == "meta":
+                    raise ValueError(f"{where}[{name!r}] is a meta tensor (it has no data)")
+                if value.is_complex():  # torch would drop the imaginary part, with a warning
+                    raise TypeError(f"{where}[{name!r}] is complex; optimizer state is real")
+                _check_storage_covers(value, f"{where}[{name!r}]")
 
 
 class SGD(_FusedTorchOptimizer):
