@@ -200,120 +200,49 @@ class Core {
     step_with(hypers, pointers);
   }
 
-  // ---- The torch adapter's path (fusedopt/torch.py): tensors are passed as
-  // data pointers that Python has validated (dtype, size, contiguity, CPU);
-  // state lives in torch tensors bound as external buffers.
-  void add_params_raw(const std::vector<std::uintptr_t>& data, const std::vector<std::int64_t>& sizes,
-                      const std::vector<std::string>& dtypes, int group) {
+  // ---- The torch adapter's path (fusedopt/torch.py), see TorchBinding:
+  // build (use_torch, add_params_torch, bind_torch, seal_torch), then step.
+  void use_torch(const py::object& tensor_type, const py::object& storage_type, py::object float32,
+                 py::object float64, py::object strided) {
     Busy busy(busy_);
-    for (std::size_t k = 0; k < data.size(); ++k) {
-      const DType dtype = dtypes[k] == "float32" ? DType::f32 : DType::f64;
-      const auto* begin = reinterpret_cast<const char*>(data[k]);
-      if (table_.overlaps(begin, begin + sizes[k] * static_cast<std::int64_t>(dtype_size(dtype))))
-        throw py::value_error("a parameter shares memory with another parameter or a state buffer");
-    }
-    for (std::size_t k = 0; k < data.size(); ++k) {
-      table_.add(reinterpret_cast<void*>(data[k]), sizes[k],
-                 dtypes[k] == "float32" ? DType::f32 : DType::f64, group);
-      params_.emplace_back();
-      shapes_.emplace_back();
-      bound_.push_back(0);
-    }
+    if (table_.count() > 0) throw py::value_error("internal: use_torch() after parameters");
+    torch_ = std::make_unique<TorchBinding>(tensor_type, storage_type, std::move(float32),
+                                            std::move(float64), std::move(strided));
   }
 
-  // Parameter i's torch state: (name, data pointer, live) per buffer, and
-  // torch's float32 'step' tensor (0 when the algorithm keeps none) with the
-  // count it holds. Python keeps the tensors alive until it rebinds.
-  void bind_raw(std::int64_t i, const std::vector<std::tuple<std::string, std::uintptr_t, bool>>& states,
-                std::uintptr_t step_mirror, std::int64_t step) {
+  void add_params_torch(const py::list& params, int group) {
+    Busy busy(busy_);
+    torch().add_params(table_, params, group);
+  }
+
+  // Parameter i's state tensors, by name: (name, tensor, live) per buffer,
+  // and torch's float32 'step' tensor (None when the algorithm keeps none)
+  // with the count it holds (TorchBinding::bind).
+  void bind_torch(std::int64_t i, const std::vector<std::tuple<std::string, py::object, bool>>& buffers,
+                  const py::object& step, std::int64_t count) {
     Busy busy(busy_);
     check_index(i);
-    table_.unbind_external(i);
-    for (const auto& [name, data, live] : states)
-      table_.bind_external_state(i, state_index(name), reinterpret_cast<void*>(data), live);
-    if (step_mirror != 0) {
-      table_.bind_step_mirror(i, reinterpret_cast<float*>(step_mirror));
-      table_.set_step(i, step);
-    }
-    bound_[static_cast<std::size_t>(i)] = 1;
+    std::vector<std::tuple<int, py::object, bool>> indexed;
+    for (const auto& [name, tensor, live] : buffers) indexed.emplace_back(state_index(name), tensor, live);
+    torch().bind(table_, i, indexed, step, count, names_);
   }
 
-  // torch.optim updates whatever memory a parameter uses now (e.g. after
-  // ZeroRedundancyOptimizer moved it into a bucket): follow it.
-  void move_param_raw(std::int64_t i, std::uintptr_t data) {
+  void seal_torch() {
     Busy busy(busy_);
-    check_index(i);
-    auto* begin = reinterpret_cast<char*>(data);
-    const auto bytes = table_.size(i) * static_cast<std::int64_t>(dtype_size(table_.dtype(i)));
-    void* old = table_.data(i);
-    table_.move(i, nullptr);  // take it out of the overlap index while checking
-    if (bytes > 0 && table_.overlaps(begin, begin + bytes)) {
-      table_.move(i, old);
-      throw py::value_error("params[" + std::to_string(i) +
-                            "] now shares memory with another parameter or a state buffer");
-    }
-    table_.move(i, begin);
+    torch().seal(names_);
   }
 
-  // Forget parameter i's state tensors (rebound before its next step).
-  void unbind_raw(std::int64_t i) {
+  // One step over torch tensors, or, changing nothing, a report of what the
+  // adapter must do first (TorchBinding::prepare_step).
+  py::object step_torch(const py::list& groups, const py::list& hypers, const py::list& converted) {
     Busy busy(busy_);
-    check_index(i);
-    table_.unbind_external(i);
-    bound_[static_cast<std::size_t>(i)] = 0;
-  }
-
-  void use_torch(py::object float32, py::object float64, py::object strided) {
-    torch_ = std::make_unique<TorchTensors>(std::move(float32), std::move(float64),
-                                            std::move(strided));
-  }
-
-  // One step over torch tensors, or nothing but a report of what Python must
-  // do first: (moved, unbound, unreadable) parameter indices, i.e. parameters
-  // whose memory moved (p.data = ...), parameters with a gradient but no
-  // state bound yet, and gradients the kernels cannot read as they are.
-  // `converted` holds, per index, None or a gradient Python made readable.
-  py::tuple step_torch(const py::list& params, const py::list& hypers, const py::list& converted) {
-    Busy busy(busy_);
-    if (!torch_) throw py::value_error("internal: use_torch() was not called");
-    const std::int64_t n = table_.count();
-    if (static_cast<std::int64_t>(params.size()) != n ||
-        static_cast<std::int64_t>(converted.size()) != n)
-      throw py::value_error("internal: one entry per parameter expected");
-    std::vector<std::int64_t> moved, unbound, unreadable;
+    std::vector<const void*> pointers;
     // Own every gradient until the kernels are done: with the GIL released,
     // another thread could set p.grad = None and free it.
     std::vector<py::object> held;
-    held.reserve(static_cast<std::size_t>(n));
-    std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
-    for (std::int64_t i = 0; i < n; ++i) {
-      const py::handle p = params[static_cast<std::size_t>(i)];
-      if (reinterpret_cast<void*>(torch_->data_ptr(p)) != table_.data(i)) {
-        moved.push_back(i);
-        continue;
-      }
-      TorchTensors::Gradient g{converted[static_cast<std::size_t>(i)]};
-      if (g.grad.is_none()) {
-        g = torch_->gradient(static_cast<std::size_t>(i), p, table_.dtype(i), table_.size(i));
-        if (g.grad.is_none()) continue;
-        if (!g.readable) {
-          unreadable.push_back(i);
-          continue;
-        }
-      } else {
-        g.data = torch_->data_ptr(g.grad);  // converted by Python: contiguous, of p's dtype
-      }
-      if (!bound_[static_cast<std::size_t>(i)]) unbound.push_back(i);
-      const auto* begin = reinterpret_cast<const char*>(g.data);
-      const auto bytes = static_cast<std::size_t>(table_.size(i)) * dtype_size(table_.dtype(i));
-      if (table_.overlaps(begin, begin + bytes))
-        throw py::value_error("params[" + std::to_string(i) +
-                              "].grad shares memory with a parameter or an optimizer state");
-      pointers[static_cast<std::size_t>(i)] = begin;
-      held.push_back(std::move(g.grad));
-    }
-    if (moved.empty() && unbound.empty() && unreadable.empty()) step_with(hypers, pointers);
-    return py::make_tuple(moved, unbound, unreadable);
+    py::object report = torch().prepare_step(groups, converted, names_, pointers, held);
+    if (report.is_none()) step_with(hypers, pointers);
+    return report;
   }
 
   // Parameter i's live state: name -> array viewing the C++ buffer.
@@ -437,6 +366,11 @@ class Core {
     return true;
   }
 
+  TorchBinding& torch() {
+    if (!torch_) throw py::value_error("internal: use_torch() was not called");
+    return *torch_;
+  }
+
   void check_index(std::int64_t i) const {
     if (i < 0 || i >= table_.count())
       throw py::index_error("parameter index " + std::to_string(i) + " out of range");
@@ -478,8 +412,7 @@ class Core {
   std::vector<py::array> params_;  // keeps the user's arrays alive
   std::vector<std::vector<py::ssize_t>> shapes_;
   std::vector<std::int64_t> group_sizes_;  // NumPy path: parameters per group
-  std::vector<char> bound_;  // torch path: state tensors bound since the last unbind
-  std::unique_ptr<TorchTensors> torch_;
+  std::unique_ptr<TorchBinding> torch_;
   std::atomic<bool> busy_{false};
 };
 
@@ -498,15 +431,13 @@ void register_optim(py::module_& m) {
           py::arg("index"))
       .def("get_step", &Core::get_step, py::arg("index"))
       .def("load_state", &Core::load_state, py::arg("steps"), py::arg("arrays"))
-      .def("add_params_raw", &Core::add_params_raw, py::arg("data"), py::arg("sizes"),
-           py::arg("dtypes"), py::arg("group"))
-      .def("bind_raw", &Core::bind_raw, py::arg("index"), py::arg("states"),
-           py::arg("step_mirror"), py::arg("step"))
-      .def("unbind_raw", &Core::unbind_raw, py::arg("index"))
-      .def("move_param_raw", &Core::move_param_raw, py::arg("index"), py::arg("data"))
-      .def("use_torch", &Core::use_torch, py::arg("float32"), py::arg("float64"),
-           py::arg("strided"))
-      .def("step_torch", &Core::step_torch, py::arg("params"), py::arg("hypers"),
+      .def("use_torch", &Core::use_torch, py::arg("tensor_type"), py::arg("storage_type"),
+           py::arg("float32"), py::arg("float64"), py::arg("strided"))
+      .def("add_params_torch", &Core::add_params_torch, py::arg("params"), py::arg("group"))
+      .def("bind_torch", &Core::bind_torch, py::arg("index"), py::arg("buffers"), py::arg("step"),
+           py::arg("count"))
+      .def("seal_torch", &Core::seal_torch)
+      .def("step_torch", &Core::step_torch, py::arg("groups"), py::arg("hypers"),
            py::arg("converted"));
 }
 

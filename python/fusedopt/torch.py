@@ -7,34 +7,43 @@
 ``step(closure=None)``; the update rules are torch's (see the NumPy optimizers
 ``fusedopt.SGD`` etc. for the formulas). A step is one C++ call over every
 parameter of every group: the GIL is released and one OpenMP parallel region
-updates the CPU tensors' own memory, zero-copy. The state tensors are
-allocated by torch and updated in place by the kernels (so ``state_dict()``
-and torch's lr schedulers work unchanged); replace them only through
-``load_state_dict``.
+updates the CPU tensors' own memory, zero-copy. State tensors live in
+``opt.state`` under torch's names and are updated in place by the kernels (so
+``state_dict()`` and torch's lr schedulers work unchanged); the ones
+fusedopt.torch creates are 64-byte aligned and their storage is not
+resizable.
 
 Supported: float32 and float64 CPU tensors, dense gradients. ``foreach`` and
 ``fused`` are accepted and ignored (the step is always fused);
 ``capturable=True`` and ``differentiable=True`` are errors.
 
-A step's Python cost does not grow with the number of parameters: the
-per-parameter pass runs in C++, and a gradient tensor checked at one step
-(CPU, dense, dtype, size, contiguous) is not checked again while it stays the
-same tensor object with the same storage at the same address (training with
-``zero_grad(set_to_none=False)`` reuses them). Not noticed, therefore: an
-in-place stride or size change of that same gradient tensor between steps
-(``p.grad.t_()``, ``p.grad.as_strided_(...)``, or ``p.grad.data = p.grad.t()``:
-a view of the same memory from the same address), which torch.optim would follow.
-Replacing ``p.grad``, or ``p.grad.data`` by other memory, is always noticed.
+Like torch.optim, a step uses the parameters, gradients, state tensors and
+param_groups as they are now: a parameter whose ``.data`` was replaced by a
+tensor of the same shape and dtype is updated there, a parameter removed from
+``param_groups`` is no longer updated, a state entry assigned a new tensor
+(``opt.state[p]["exp_avg"] = t``) or changed in place in its values is
+followed. What the kernels cannot follow is an error naming the tensor, and
+then nothing is written: a state tensor or parameter of another shape or
+dtype (``resize_``, ``.data = ...``), one that is no longer contiguous
+(``t_()``), state sharing memory with a parameter or other state, a gradient
+sharing memory with either. ``load_state_dict`` checks everything (shapes,
+step counts, hyperparameters, overlaps) before it changes anything.
 
-State tensors are written in place: replace them by assigning the entry
-(``opt.state[p]["exp_avg"] = t``) or through ``load_state_dict``; changing a
-state tensor's memory behind the entry (``opt.state[p]["exp_avg"].data = t``)
-is not followed (the old memory stays alive and keeps being updated). These
+A step's Python cost does not grow with the number of parameters: the
+per-parameter pass runs in C++, and a tensor it checked before is trusted
+again after a few reads that any change of its memory or metadata would alter
+(the same storage, data pointer, storage size and version counter; see
+``TorchTensors::Seen`` in csrc/bindings/torch_tensors.hpp). Not noticed,
+therefore: ``t.data = x`` where ``x`` views the same memory from the same
+address with other strides or shape (``p.data = p.data.t()``), which changes
+none of these (the memory written is still the memory checked). These
 optimizers cannot be copied or pickled (save ``state_dict()`` instead).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, ClassVar
@@ -93,15 +102,42 @@ def _check_tensor(p: Any, label: str) -> None:
         )
 
 
-def _check_disjoint(tensors: list[torch.Tensor]) -> None:
-    spans = sorted(
-        (t.data_ptr(), t.data_ptr() + t.numel() * t.element_size(), k)
-        for k, t in enumerate(tensors)
-        if t.numel() > 0
-    )
-    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
-        if start < end:
-            raise ValueError(f"params[{second}] shares memory with params[{first}]")
+def _check_storage_covers(t: torch.Tensor, label: str) -> None:
+    """Refuse a tensor whose storage was resized smaller beneath it
+    (``t.untyped_storage().resize_(k)``): torch itself would read past the end
+    when copying it."""
+    if t.numel() == 0:
+        return
+    if t.data_ptr() == 0:
+        raise ValueError(f"{label} has no storage (was it resized to 0 bytes?)")
+    last = t.storage_offset() + sum((n - 1) * s for n, s in zip(t.shape, t.stride()))
+    if (last + 1) * t.element_size() > t.untyped_storage().nbytes():
+        raise ValueError(f"{label} reaches past the end of its storage (was the storage resized?)")
+
+
+def _step_count(value: Any, label: str) -> int:
+    """torch's state['step']: a number or a one-element tensor holding a whole number >= 0."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1 or value.is_complex() or value.dtype is torch.bool:
+            raise ValueError(
+                f"{label} must be a one-element real tensor, got shape {tuple(value.shape)} "
+                f"of {value.dtype}"
+            )
+        if value.device.type == "meta" or value.layout is not torch.strided:
+            raise ValueError(f"{label} must be a dense tensor with a value, got {value.layout} "
+                             f"on {value.device}")  # fmt: skip
+        _check_storage_covers(value, label)
+        number = float(value)
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+    else:
+        raise TypeError(f"{label} must be a number or a tensor, got {type(value).__name__}")
+    if not math.isfinite(number) or number < 0 or number != math.floor(number):
+        raise ValueError(f"{label} must be a whole number of steps >= 0, got {number!r}")
+    return int(number)
 
 
 def _compat(foreach: Any, fused: Any, capturable: bool, differentiable: bool) -> None:
@@ -162,31 +198,28 @@ class _ReportsChanges:
 class _StateEntry(_ReportsChanges, dict):
     """A parameter's state dict that reports when an entry is replaced.
 
-    The C++ core writes into the tensors bound from it; replacing one of them
-    (or deleting it) marks parameter ``index`` stale, so the next step rebinds
-    instead of writing into memory the entry no longer refers to.
+    The C++ core writes into the tensors bound from it; replacing or deleting
+    one of them makes the next step build a new core, instead of writing into
+    memory the entry no longer refers to.
     """
 
-    def __init__(self, entries: Mapping[str, Any], stale: set[int], index: int) -> None:
+    def __init__(self, entries: Mapping[str, Any], on_change: Callable[..., None]) -> None:
         super().__init__(entries)
-        self._stale, self._index = stale, index
-
-    def _changed(self, key: Any) -> None:
-        self._stale.add(self._index)
+        self._changed = on_change  # type: ignore[method-assign]
 
     def __reduce__(self) -> Any:  # copies and pickles (torch.save) are plain dicts
         return (dict, (dict(self),))
 
 
 class _TrackedState(_ReportsChanges, defaultdict):
-    """``optimizer.state`` that reports which parameters' entries were replaced.
+    """``optimizer.state`` that reports when a parameter's entry is replaced.
 
     ZeroRedundancyOptimizer.load_state_dict assigns ``optim.state[p]``; the
-    next step must rebind p's state. Tracking assignments here keeps a step's
+    next step must bind p's new state. Tracking assignments here keeps a step's
     Python cost independent of the number of parameters.
     """
 
-    def __init__(self, entries: Mapping[Any, Any], on_change: Callable[[Any], None]) -> None:
+    def __init__(self, entries: Mapping[Any, Any], on_change: Callable[..., None]) -> None:
         super().__init__(dict, entries)
         self._changed = on_change  # type: ignore[method-assign]
 
@@ -194,33 +227,59 @@ class _TrackedState(_ReportsChanges, defaultdict):
         return (defaultdict, (dict, dict(self)))
 
 
+class _Built:
+    """A C++ core and what it was built from.
+
+    ``params`` in param_groups order (the indices of ``params[i]`` in
+    messages and state_dict), ``names`` the state names each group's options
+    use, and per parameter the state tensors bound (None: no state yet) and
+    the entry to commit with them: (the entry read, the tensors made or
+    converted for it).
+    """
+
+    __slots__ = ("bound", "core", "entries", "group_of", "names", "params")
+
+    def __init__(
+        self,
+        core: Any,
+        params: list[torch.Tensor],
+        group_of: list[int],
+        names: tuple[tuple[str, ...], ...],
+        bound: list[dict[str, torch.Tensor] | None],
+        entries: list[tuple[Mapping[str, Any], dict[str, torch.Tensor]] | None] | None,
+    ) -> None:
+        self.core, self.params, self.group_of, self.names = core, params, group_of, names
+        self.bound, self.entries = bound, entries
+
+
 class _FusedTorchOptimizer(Optimizer):
     """The shared machinery: C++ core, state binding, the step.
 
-    A step costs Python work per parameter group, not per parameter: the
-    per-parameter pass (moved memory, gradients, state binding) runs in C++
-    (``OptimizerCore.step_torch``), which reports the parameters that need
-    Python first (moved, not yet bound, gradients to convert) without
-    stepping; Python handles those and asks again.
+    A C++ core is built for a set of parameters and state tensors and checks
+    at every step, in C++, that each of them is unchanged (the tensor object,
+    its storage, data pointer, version counter and storage size; see
+    ``TorchTensors::Seen`` in csrc/bindings/torch_tensors.hpp). When anything
+    it was built from changed (a parameter's memory or metadata, a state
+    tensor, a state entry, param_groups' lists or the options that decide the
+    state names, a parameter's first gradient), the step builds a new core,
+    validating everything, and keeps it only if the step then succeeds: a step
+    or load that raises leaves parameters, state and the previous core as
+    they were.
     """
 
     _algo: ClassVar[str]
     _has_step: ClassVar[bool] = True
+    _state_names: ClassVar[tuple[str, ...]]  # every buffer name the algorithm may keep
+    # Keys torch's __setstate__ fills into loaded groups that lack them.
+    _group_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        self._core = _core.OptimizerCore(self._algo)
-        self._core.use_torch(torch.float32, torch.float64, torch.strided)
-        self._flat: list[torch.Tensor] = []
-        self._group_of: list[int] = []
-        self._index_of: dict[int, int] = {}  # id(param) -> index in _flat
-        self._layouts: list[tuple[int, torch.dtype]] = []  # (numel, dtype) it was built with
-        self._group_names: list[tuple[str, ...] | None] = []  # state names bound, per group
-        self._stale: set[int] = set()  # parameters whose state entry changed
-        # Per parameter: the storages of the state tensors the C++ core writes into.
-        # Held so that replacing a tensor's memory behind the entry's back
-        # (state[p]["exp_avg"].data = ...) cannot free memory the core still uses.
-        self._storages: list[list[Any]] = []
+        self._built: _Built | None = None
+        self._dirty = True  # a state entry changed since the core was built
+        self._initializing = True
         super().__init__(params, defaults)
+        self._initializing = False
+        self._commit(self._build(self.param_groups, self.state, with_grads=False))
 
     # ``state`` is a property so that every replacement (torch's __setstate__,
     # load_state_dict) becomes a _TrackedState.
@@ -230,8 +289,11 @@ class _FusedTorchOptimizer(Optimizer):
 
     @state.setter
     def state(self, entries: Mapping[Any, Any]) -> None:
-        self.__dict__["_tracked_state"] = _TrackedState(entries, self._state_changed)
-        self._stale.update(range(len(self._flat)))
+        self.__dict__["_tracked_state"] = _TrackedState(entries, self._mark_dirty)
+        self._dirty = True
+
+    def _mark_dirty(self, *_: Any) -> None:
+        self._dirty = True
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(
@@ -240,16 +302,30 @@ class _FusedTorchOptimizer(Optimizer):
         )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """What torch's load_state_dict ends with: validate the new groups and
+        state completely (building a core for them), then replace both."""
         state = dict(state)
         entries = state.pop("state", None)
+        if isinstance(state.get("param_groups"), list):
+            state["param_groups"] = [
+                self._complete_group(dict(g)) if isinstance(g, Mapping) else g
+                for g in state["param_groups"]
+            ]
+        built = self._build(
+            state.get("param_groups", self.param_groups),
+            self.state if entries is None else entries,
+            with_grads=False,
+        )
         super().__setstate__(state)
         if entries is not None:
             self.state = entries
+        self._commit(built)
 
-    def _state_changed(self, param: Any) -> None:
-        index = self._index_of.get(id(param))
-        if index is not None:
-            self._stale.add(index)
+    def _complete_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        """A loaded group with the keys torch's __setstate__ fills in."""
+        for key, value in self._group_defaults.items():
+            group.setdefault(key, value)
+        return group
 
     # ------------------------------------------------------------ algorithm hooks
     def _check_group(self, group: Mapping[str, Any]) -> None:
@@ -265,30 +341,13 @@ class _FusedTorchOptimizer(Optimizer):
     # ------------------------------------------------------------ torch.optim API
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
-        group = self.param_groups[-1]
         try:
-            self._check_group(group)
-            new = list(group["params"])
-            first = len(self._flat)
-            for k, p in enumerate(new):
-                _check_tensor(p, f"params[{first + k}]")
-            _check_disjoint(self._flat + new)
-            self._core.add_params_raw(
-                [p.data_ptr() for p in new],
-                [p.numel() for p in new],
-                [_DTYPE_NAMES[p.dtype] for p in new],
-                len(self.param_groups) - 1,
-            )
+            self._check_group_at(len(self.param_groups) - 1, self.param_groups[-1])
+            if not self._initializing:  # __init__ builds once, after all groups
+                self._commit(self._build(self.param_groups, self.state, with_grads=False))
         except Exception:
             self.param_groups.pop()  # nothing changed
             raise
-        for p in new:
-            self._index_of[id(p)] = len(self._flat)
-            self._flat.append(p)
-        self._group_of.extend([len(self.param_groups) - 1] * len(new))
-        self._layouts.extend((p.numel(), p.dtype) for p in new)
-        self._storages.extend([] for _ in new)
-        self._group_names.append(None)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -297,26 +356,24 @@ class _FusedTorchOptimizer(Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        hypers = []
-        for k, group in enumerate(self.param_groups):
-            self._check_group(group)
-            names = self._names(group)
-            if names != self._group_names[k]:  # e.g. momentum or amsgrad switched on
-                self._stale.update(i for i, g in enumerate(self._group_of) if g == k)
-                self._group_names[k] = names
-            hypers.append(self._pack(group))
-        while self._stale:
-            self._unbind(self._stale.pop())  # rebound below if it has a gradient
-        converted: list[torch.Tensor | None] = [None] * len(self._flat)
-        for _ in range(4):  # moved, then unbound and unreadable, then the step
-            moved, unbound, unreadable = self._core.step_torch(self._flat, hypers, converted)
-            if not (moved or unbound or unreadable):
+        lists, hypers, names = self._read_groups(self.param_groups)
+        built = self._built
+        if built is None or self._dirty or names != built.names:
+            built = self._build(self.param_groups, self.state, with_grads=True)
+        converted: list[torch.Tensor | None] = [None] * len(built.params)
+        for _ in range(4):  # a new core, then unreadable gradients converted, then the step
+            report = built.core.step_torch(lists, hypers, converted)
+            if report is None:
+                self._commit(built)
                 return loss
-            self._follow_moved_parameters(moved)
-            for i in unreadable:
-                converted[i] = self._convert_grad(self._flat[i].grad, self._flat[i], i)
-            for i in unbound:
-                self._bind(i)
+            rebuild, unreadable = report
+            if rebuild:
+                built = self._build(self.param_groups, self.state, with_grads=True)
+                converted = [None] * len(built.params)
+                continue
+            for i, convertible, why in unreadable:
+                p = built.params[i]
+                converted[i] = self._convert_grad(p.grad, p, i, convertible, why)
         raise RuntimeError("internal: fusedopt.torch could not prepare the step")
 
     def state_dict(self) -> dict[str, Any]:
@@ -326,105 +383,278 @@ class _FusedTorchOptimizer(Optimizer):
         packed["state"] = {k: dict(v) for k, v in packed["state"].items()}
         return packed
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        for i, p in enumerate(self._flat):
-            self._unbind(i)
-            if self.state.get(p):
-                self._bind(i)
-        self._stale.clear()
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """torch's load_state_dict (groups and state replaced, tensors cast to
+        the parameters' dtype), all or nothing: a state dict that does not fit
+        raises before anything changes."""
+        _check_state_dict_layout(state_dict, self.param_groups)
+        super().load_state_dict(dict(state_dict))
+
+    # ------------------------------------------------------------ groups
+    def _check_group_at(self, k: int, group: Any) -> None:
+        where = f"param_groups[{k}]"
+        if not isinstance(group, Mapping):
+            raise TypeError(f"{where} must be a dict, got {type(group).__name__}")
+        for key in ("params", *self.defaults):
+            if key not in group:
+                raise ValueError(f"{where} has no {key!r}")
+        if not isinstance(group["params"], (list, tuple)):
+            raise TypeError(
+                f"{where}['params'] must be a list of tensors, got {type(group['params']).__name__}"
+            )
+        try:
+            _compat(
+                group.get("foreach"),
+                group.get("fused"),
+                group.get("capturable", False),
+                group.get("differentiable", False),
+            )
+            self._check_group(group)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from None
+
+    def _read_groups(
+        self, groups: Any
+    ) -> tuple[list[Any], list[tuple[Any, ...]], tuple[tuple[str, ...], ...]]:
+        """Each group's parameter list, packed hyperparameters and state names,
+        after checking every group."""
+        if not isinstance(groups, list):
+            raise TypeError(f"param_groups must be a list, got {type(groups).__name__}")
+        lists, hypers, names = [], [], []
+        for k, group in enumerate(groups):
+            self._check_group_at(k, group)
+            lists.append(group["params"])
+            hypers.append(self._pack(group))
+            names.append(self._names(group))
+        return lists, hypers, tuple(names)
 
     def _names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         """Every state entry a step writes: the buffers, and torch's 'step' count."""
         return (*self._required(group), "step") if self._has_step else self._required(group)
 
-    def _follow_moved_parameters(self, moved: list[int]) -> None:
-        """torch.optim updates whatever memory a parameter uses now (p.data = ...,
-        ZeroRedundancyOptimizer's bucket views): re-register moved parameters."""
-        for i in moved:
-            p = self._flat[i]
-            _check_tensor(p, f"params[{i}]")
-            if (p.numel(), p.dtype) != self._layouts[i]:
-                numel, dtype = self._layouts[i]
-                raise ValueError(
-                    f"params[{i}] now has {p.numel()} elements of {p.dtype}; the optimizer was "
-                    f"built for {numel} of {dtype}"
-                )
-            self._core.move_param_raw(i, p.data_ptr())
-
-    # ------------------------------------------------------------ internals
-    @staticmethod
-    def _convert_grad(g: torch.Tensor, p: torch.Tensor, i: int) -> torch.Tensor:
-        if g.layout is not torch.strided:
-            raise ValueError(f"params[{i}].grad is sparse; fusedopt.torch needs dense gradients")
-        if g.device.type != "cpu":
-            raise ValueError(f"params[{i}].grad is on {g.device}; expected the CPU")
-        if g.shape != p.shape:
-            raise ValueError(
-                f"params[{i}].grad has shape {tuple(g.shape)}, expected {tuple(p.shape)}"
+    # ------------------------------------------------------------ building a core
+    def _build(self, groups: Any, state: Mapping[Any, Any], *, with_grads: bool) -> _Built:
+        """A core for these groups and state entries, everything validated.
+        Parameters get state bound if they have an entry or (``with_grads``)
+        a gradient, as torch creates state at a parameter's first step."""
+        lists, _, names = self._read_groups(groups)
+        if not isinstance(state, Mapping):
+            raise TypeError(f"the optimizer state must be a dict, got {type(state).__name__}")
+        core = _core.OptimizerCore(self._algo)
+        core.use_torch(
+            torch.Tensor, torch.UntypedStorage, torch.float32, torch.float64, torch.strided
+        )
+        params: list[torch.Tensor] = []
+        group_of: list[int] = []
+        first: dict[int, int] = {}
+        for k, group_params in enumerate(lists):
+            for p in group_params:
+                label = f"params[{len(params)}]"
+                _check_tensor(p, label)
+                if id(p) in first:
+                    raise ValueError(
+                        f"{label} is params[{first[id(p)]}]: a tensor may appear only once in "
+                        "param_groups"
+                    )
+                first[id(p)] = len(params)
+                params.append(p)
+                group_of.append(k)
+            core.add_params_torch(list(group_params), k)
+        previous = self._bound_by_id()
+        bound: list[dict[str, torch.Tensor] | None] = [None] * len(params)
+        entries: list[tuple[Mapping[str, Any], dict[str, torch.Tensor]] | None] = [None] * len(
+            params
+        )
+        for i, p in enumerate(params):
+            entry = state.get(p)
+            if not entry and not (with_grads and p.grad is not None):
+                continue
+            bound[i], entries[i] = self._bind(
+                core, i, p, {} if entry is None else entry, names[group_of[i]], previous.get(id(p))
             )
-        if g.is_complex():
-            raise TypeError(f"params[{i}].grad is complex")
-        if g.numel() > 0 and g.data_ptr() == 0:
-            raise ValueError(f"params[{i}].grad has no storage (was it resized to 0 bytes?)")
+        core.seal_torch()
+        return _Built(core, params, group_of, names, bound, entries)
+
+    def _bound_by_id(self) -> dict[int, dict[str, torch.Tensor]]:
+        """The state tensors the current core updates, by parameter."""
+        built = self._built
+        if built is None:
+            return {}
+        return {id(p): b for p, b in zip(built.params, built.bound) if b is not None}
+
+    def _bind(
+        self,
+        core: Any,
+        i: int,
+        p: torch.Tensor,
+        entry: Any,
+        names: tuple[str, ...],
+        previous: dict[str, torch.Tensor] | None,
+    ) -> tuple[dict[str, torch.Tensor], tuple[Mapping[str, Any], dict[str, torch.Tensor]]]:
+        """Bind parameter i's state for the group's names: tensors from its
+        entry (converted if needed, as torch's load_state_dict casts them) or
+        made, as torch makes them. A tensor the current core already updates
+        and that was changed in place is followed as it is, or refused."""
+        if not isinstance(entry, Mapping):
+            raise TypeError(f"the state of params[{i}] must be a dict, got {type(entry).__name__}")
+        previous = previous or {}
+        bound: dict[str, torch.Tensor] = {}
+        buffers = []
+        for name in names:
+            if name == "step":
+                continue
+            given = entry.get(name)
+            in_place = given is not None and previous.get(name) is given
+            bound[name] = self._state_tensor(i, name, given, p, in_place)
+            buffers.append((name, bound[name], given is not None))
+        step, count = None, 0
+        if self._has_step:
+            step, count = self._step_tensor(i, entry, previous)
+            bound["step"] = step
+        core.bind_torch(i, buffers, step, count)
+        changes = {name: t for name, t in bound.items() if t is not entry.get(name)}
+        return bound, (entry, changes)
+
+    def _state_tensor(
+        self, i: int, name: str, given: Any, p: torch.Tensor, in_place: bool
+    ) -> torch.Tensor:
+        """A state tensor the C++ core may use as p.numel() elements of p's
+        dtype. ``in_place``: ``given`` is the tensor the current core updates."""
+        label = f"state {name!r} of params[{i}]"
+        if given is None:
+            return torch.zeros_like(p, memory_format=torch.contiguous_format)
+        if not isinstance(given, torch.Tensor):
+            raise TypeError(f"{label} must be a tensor, got {type(given).__name__}")
+        if given.device.type != "cpu" or given.layout is not torch.strided:
+            raise ValueError(
+                f"{label} must be a dense CPU tensor, got {given.layout} on {given.device}"
+            )
+        if given.shape != p.shape:
+            raise ValueError(
+                f"{label} has shape {tuple(given.shape)}; params[{i}] has shape {tuple(p.shape)}"
+            )
+        if not given.is_floating_point():
+            raise TypeError(f"{label} has dtype {given.dtype}; expected a floating-point tensor")
+        if given.dtype is p.dtype and given.is_contiguous():
+            return given
+        if in_place:  # the tensor the core updated, changed: a copy would be a hidden copy
+            what = "is no longer contiguous" if given.dtype is p.dtype else f"is {given.dtype}"
+            raise ValueError(
+                f"{label} was changed in place and {what}; params[{i}] is {p.dtype} and "
+                "fusedopt.torch updates state in place: assign a new tensor to the entry instead"
+            )
+        _check_storage_covers(given, label)
+        return given.to(dtype=p.dtype).contiguous()  # torch's load_state_dict casts to p's dtype
+
+    def _step_tensor(
+        self, i: int, entry: Mapping[str, Any], previous: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, int]:
+        """torch's float32 'step' tensor the core writes the count into, and the count."""
+        label = f"state 'step' of params[{i}]"
+        given = entry.get("step")
+        if given is None:
+            kept = [n for n in self._state_names if entry.get(n) is not None]
+            if kept:
+                raise ValueError(f"the state of params[{i}] has {kept[0]!r} but no 'step'")
+            return torch.tensor(0.0), 0
+        count = _step_count(given, label)
+        if previous.get("step") is given:
+            # The tensor the core writes into, changed in place (its value, or more).
+            if given.dtype is not torch.float32 or given.device.type != "cpu":
+                raise ValueError(
+                    f"{label} was changed in place and is {given.dtype} on {given.device}; "
+                    "assign a new value to the entry instead"
+                )
+            return given, count
+        return torch.tensor(float(count), dtype=torch.float32), count
+
+    def _commit(self, built: _Built) -> None:
+        """Make ``built`` the core, and put the state tensors made for it into
+        the entries (a step that ran on it cannot be undone: nothing here can
+        fail)."""
+        for p, pending in zip(built.params, built.entries or ()):
+            if pending is None:
+                continue
+            entry, changes = pending
+            if isinstance(entry, _StateEntry) and dict.get(self.state, p) is entry:
+                dict.update(entry, changes)
+            else:
+                dict.__setitem__(self.state, p, _StateEntry({**entry, **changes}, self._mark_dirty))
+        built.entries = None  # committed: later steps on this core have nothing to add
+        self._built, self._dirty = built, False
+
+    # ------------------------------------------------------------ gradients
+    @staticmethod
+    def _convert_grad(
+        g: torch.Tensor, p: torch.Tensor, i: int, convertible: bool, why: str
+    ) -> torch.Tensor:
+        """A copy of p.grad the kernels can read, or the reason there is none."""
+        label = f"params[{i}].grad"
+        if g.layout is not torch.strided:
+            raise ValueError(f"{label} is sparse; fusedopt.torch needs dense gradients")
+        if g.device.type != "cpu":
+            raise ValueError(f"{label} is on {g.device}; expected the CPU")
+        if g.shape != p.shape:
+            raise ValueError(f"{label} has shape {tuple(g.shape)}, expected {tuple(p.shape)}")
+        if not g.is_floating_point():
+            raise TypeError(f"{label} has dtype {g.dtype}; expected a floating-point tensor")
+        if not convertible:
+            raise ValueError(f"{label} {why}")
+        _check_storage_covers(g, label)
         return g.to(dtype=p.dtype, memory_format=torch.contiguous_format).contiguous()
 
-    def _unbind(self, i: int) -> None:
-        self._core.unbind_raw(i)
-        self._storages[i] = []
 
-    def _state_tensor(self, i: int, name: str, tensor: Any, p: torch.Tensor) -> torch.Tensor:
-        """A state tensor the C++ core may write p.numel() elements of p's dtype into."""
-        if tensor is None:
-            return torch.zeros_like(p, memory_format=torch.contiguous_format)
-        if (
-            not isinstance(tensor, torch.Tensor)
-            or tensor.device.type != "cpu"
-            or tensor.layout is not torch.strided
-            or tensor.shape != p.shape
-        ):
-            got = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+def _check_state_dict_layout(state_dict: Any, groups: list[dict[str, Any]]) -> None:
+    """What torch's load_state_dict assumes about a state dict's layout, with a
+    message naming the part that is wrong (torch fails on these obscurely)."""
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
+    for key in ("state", "param_groups"):
+        if key not in state_dict:
+            raise ValueError(f"state_dict has no {key!r}")
+    if not isinstance(state_dict["state"], Mapping):
+        raise TypeError(
+            "state_dict['state'] must be a dict of per-parameter state, got "
+            f"{type(state_dict['state']).__name__}"
+        )
+    saved = state_dict["param_groups"]
+    if not isinstance(saved, (list, tuple)):
+        raise TypeError(f"state_dict['param_groups'] must be a list, got {type(saved).__name__}")
+    if len(saved) != len(groups):
+        raise ValueError(
+            f"state_dict['param_groups'] has {len(saved)} groups; the optimizer has {len(groups)}"
+        )
+    ids: set[Any] = set()
+    for k, (group, ours) in enumerate(zip(saved, groups)):
+        where = f"state_dict['param_groups'][{k}]"
+        if not isinstance(group, Mapping) or not isinstance(group.get("params"), (list, tuple)):
+            raise TypeError(f"{where} must be a dict with a 'params' list")
+        if len(group["params"]) != len(ours["params"]):
             raise ValueError(
-                f"state {name!r} of params[{i}] must be a dense CPU tensor of shape "
-                f"{tuple(p.shape)}, got {got}"
+                f"{where} has {len(group['params'])} parameters; param_groups[{k}] has "
+                f"{len(ours['params'])}"
             )
-        if not tensor.is_contiguous() or tensor.dtype is not p.dtype:
-            tensor = tensor.to(dtype=p.dtype).contiguous()
-        if tensor.numel() > 0 and tensor.data_ptr() == 0:
-            raise ValueError(f"state {name!r} of params[{i}] has no storage")
-        return tensor
-
-    def _bind(self, i: int) -> None:
-        """Give parameter i torch state tensors for its group's names and point the
-        C++ core at them (missing or unusable ones are made, as torch makes them)."""
-        p = self._flat[i]
-        names = self._names(self.param_groups[self._group_of[i]])
-        state = _StateEntry(self.state.get(p, {}), self._stale, i)
-        buffers, storages = [], []
-        for name in (n for n in names if n != "step"):
-            given = state.get(name)
-            tensor = self._state_tensor(i, name, given, p)
-            if tensor is not given:
-                dict.__setitem__(state, name, tensor)
-            buffers.append((name, tensor.data_ptr(), given is not None))
-            storages.append(tensor.untyped_storage())
-        mirror, count = 0, 0
-        if self._has_step:
-            step = state.get("step")
-            count = 0 if step is None else int(float(step))
-            if (
-                not isinstance(step, torch.Tensor)
-                or step.dtype is not torch.float32
-                or (step.device.type != "cpu" or step.numel() != 1)
-            ):
-                step = torch.tensor(float(count), dtype=torch.float32)
-                dict.__setitem__(state, "step", step)
-            mirror = step.data_ptr()
-            storages.append(step.untyped_storage())
-        self._core.bind_raw(i, buffers, mirror, count)
-        self._storages[i] = storages
-        self.state[p] = state
-        self._stale.discard(i)
+        for index in group["params"]:
+            try:
+                if index in ids:
+                    raise ValueError(f"{where}['params'] lists {index!r} twice")
+            except TypeError:
+                raise TypeError(f"{where}['params'] holds {index!r}, not a parameter id") from None
+            ids.add(index)
+    for key, entry in state_dict["state"].items():
+        if key not in ids:
+            continue  # torch keeps state of unknown parameters as it is
+        where = f"state_dict['state'][{key!r}]"
+        if not isinstance(entry, Mapping):
+            raise TypeError(f"{where} must be a dict, got {type(entry).__name__}")
+        for name, value in entry.items():
+            # torch's load copies tensors to the parameters' dtype: they need data to copy.
+            if isinstance(value, torch.Tensor) and value.layout is torch.strided:
+                if value.device.type == "meta":
+                    raise ValueError(f"{where}[{name!r}] is a meta tensor (it has no data)")
+                if value.is_complex():  # torch would drop the imaginary part, with a warning
+                    raise TypeError(f"{where}[{name!r}] is complex; optimizer state is real")
+                _check_storage_covers(value, f"{where}[{name!r}]")
 
 
 class SGD(_FusedTorchOptimizer):
@@ -432,6 +662,10 @@ class SGD(_FusedTorchOptimizer):
 
     _algo = "sgd"
     _has_step = False
+    _state_names = ("momentum_buffer",)
+    _group_defaults: ClassVar[dict[str, Any]] = dict(
+        nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False
+    )
 
     def __init__(
         self,
@@ -475,6 +709,15 @@ class RMSprop(_FusedTorchOptimizer):
     """torch.optim.RMSprop's interface and update, fused (see ``fusedopt.RMSprop``)."""
 
     _algo = "rmsprop"
+    _state_names = ("square_avg", "momentum_buffer", "grad_avg")
+    _group_defaults: ClassVar[dict[str, Any]] = dict(
+        momentum=0,
+        centered=False,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+        capturable=False,
+    )
 
     def __init__(
         self,
@@ -524,6 +767,16 @@ class Adam(_FusedTorchOptimizer):
     """torch.optim.Adam's interface and update, fused (see ``fusedopt.Adam``)."""
 
     _algo = "adam"
+    _state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _group_defaults: ClassVar[dict[str, Any]] = dict(
+        amsgrad=False,
+        maximize=False,
+        foreach=None,
+        capturable=False,
+        differentiable=False,
+        decoupled_weight_decay=False,
+        fused=None,
+    )
 
     def __init__(
         self,
@@ -600,6 +853,13 @@ class AdamW(Adam):
             fused=fused,
             decoupled_weight_decay=True,
         )
+
+    def _complete_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        """As torch's AdamW.__setstate__: any state loaded into AdamW decays
+        decoupled (an Adam state_dict must not turn it into Adam)."""
+        group = super()._complete_group(group)
+        group["decoupled_weight_decay"] = True
+        return group
 
 
 class LBFGS(Optimizer):
