@@ -314,10 +314,9 @@ def step_both(ours: Any, reference: Any, p: Any, q: Any, bound: TrajectoryBound)
 
 @pytest.mark.parametrize("fresh_steps", [0, 3, 17])
 def test_gradient_tensor_reused_and_changed_between_steps(fresh_steps: int) -> None:
-    """A gradient checked before is trusted again only while it is the same tensor
-    at the same address: each change here must be noticed, as torch.optim uses the
-    gradient's current values and memory. (In-place stride changes of the same
-    tensor at the same address, g.t_(), are the documented exception.)"""
+    """A gradient checked before is trusted again only while its storage, data
+    pointer, storage size and version are unchanged: each change here must be
+    noticed, as torch.optim uses the gradient's current values, memory and strides."""
     torch.manual_seed(0)
     p = torch.randn(4, 4, requires_grad=True)
     q = p.detach().clone().requires_grad_()
@@ -336,6 +335,10 @@ def test_gradient_tensor_reused_and_changed_between_steps(fresh_steps: int) -> N
     step_both(ours, reference, p, q, bound)
     p.grad.data = torch.randn(4, 4).t()  # same tensor object, new non-contiguous memory
     assert not p.grad.is_contiguous()
+    step_both(ours, reference, p, q, bound)
+    p.grad = torch.randn(4, 4)
+    step_both(ours, reference, p, q, bound)
+    p.grad.t_()  # same tensor, same memory, transposed in place
     step_both(ours, reference, p, q, bound)
     p.grad.data = torch.randn(3, 4)  # .data bypasses the .grad setter's shape check
     with pytest.raises(ValueError, match="shape"):
@@ -436,8 +439,9 @@ def test_checkpoint_of_another_shape_is_refused() -> None:
 
 
 def test_state_memory_replaced_behind_the_entry_stays_safe() -> None:
-    """state[p][k].data = t is not followed (documented), but the memory the core
-    writes stays alive: no write lands in memory someone else now owns."""
+    """state[p][k].data = t is followed, as torch.optim does, and the memory the
+    entry used before is never written again: no write lands in memory someone
+    else now owns."""
     p = torch.zeros(1 << 14, requires_grad=True)
     opt = ft.SGD([p], lr=0.1, momentum=0.9)
     p.grad = torch.ones(1 << 14)

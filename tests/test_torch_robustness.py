@@ -245,6 +245,47 @@ def test_parameter_data_replaced_like_torch_is_followed(name: str) -> None:
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_stateless_parameter_given_other_memory_and_gradient_is_followed_like_torch(
+    dtype: Any,
+) -> None:
+    """Without state, torch.optim.SGD updates whatever p and p.grad are now, even of
+    another shape or dtype (the reproducer's float64 tensor, stepped as float32 before)."""
+    ours, theirs = torch.zeros(1000, requires_grad=True), torch.zeros(1000, requires_grad=True)
+    opt, reference = ft.SGD([ours], lr=0.5), torch.optim.SGD([theirs], lr=0.5)
+    for p, o in ((ours, opt), (theirs, reference)):
+        p.grad = torch.ones(1000)
+        o.step()
+        p.data = torch.empty(0)
+        p.data = torch.ones(976 if dtype is torch.float32 else 488, dtype=dtype)
+        p.grad = torch.full_like(p, -3.0)
+        o.step()
+    assert ours.dtype is dtype
+    torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    torch.testing.assert_close(ours, torch.full_like(ours, 2.5))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradients_reused_by_zero_grad_without_none_follow_torch(name: str) -> None:
+    """zero_grad(set_to_none=False) keeps each gradient tensor and changes it in place
+    (its version changes every step): its current values are used, as by torch."""
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(),
+                                          torch.nn.Linear(4, 1)))  # fmt: skip
+    opts = [getattr(impl, name)(model.parameters(), **KWARGS[name])
+            for impl, model in ((ft, models[0]), (torch.optim, models[1]))]  # fmt: skip
+    x, y = torch.randn(16, 6), torch.randn(16, 1)
+    for _ in range(5):
+        for model, opt in zip(models, opts):
+            opt.zero_grad(set_to_none=False)
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------------ 3. aliasing
 def _alias_cases(name: str) -> list[tuple[str, Any, str]]:
     """(what, change of a state dict given the parameters, the error expected)."""

@@ -202,11 +202,11 @@ class Core {
 
   // ---- The torch adapter's path (fusedopt/torch.py), see TorchBinding:
   // build (use_torch, add_params_torch, bind_torch, seal_torch), then step.
-  void use_torch(const py::object& tensor_type, const py::object& storage_type, py::object float32,
+  void use_torch(const py::object& tensor_base, const py::object& storage_base, py::object float32,
                  py::object float64, py::object strided) {
     Busy busy(busy_);
     if (table_.count() > 0) throw py::value_error("internal: use_torch() after parameters");
-    torch_ = std::make_unique<TorchBinding>(tensor_type, storage_type, std::move(float32),
+    torch_ = std::make_unique<TorchBinding>(tensor_base, storage_base, std::move(float32),
                                             std::move(float64), std::move(strided));
   }
 
@@ -431,7 +431,7 @@ void register_optim(py::module_& m) {
           py::arg("index"))
       .def("get_step", &Core::get_step, py::arg("index"))
       .def("load_state", &Core::load_state, py::arg("steps"), py::arg("arrays"))
-      .def("use_torch", &Core::use_torch, py::arg("tensor_type"), py::arg("storage_type"),
+      .def("use_torch", &Core::use_torch, py::arg("tensor_base"), py::arg("storage_base"),
            py::arg("float32"), py::arg("float64"), py::arg("strided"))
       .def("add_params_torch", &Core::add_params_torch, py::arg("params"), py::arg("group"))
       .def("bind_torch", &Core::bind_torch, py::arg("index"), py::arg("buffers"), py::arg("step"),

@@ -97,21 +97,22 @@ struct TensorLayout {
 
 class TorchTensors {
  public:
-  // torch.Tensor, torch.UntypedStorage, torch.float32, torch.float64 and
+  // torch._C.TensorBase and torch._C.StorageBase (the C types that implement
+  // tensors' and storages' attributes), torch.float32, torch.float64 and
   // torch.strided: passed in once by the adapter, so that this file never
   // imports torch.
-  TorchTensors(const pybind11::object& tensor_type, const pybind11::object& storage_type,
+  TorchTensors(const pybind11::object& tensor_base, const pybind11::object& storage_base,
                pybind11::object float32, pybind11::object float64, pybind11::object strided)
       : float32_(std::move(float32)), float64_(std::move(float64)), strided_(std::move(strided)) {
-    const pybind11::handle tensor_base = tensor_type.attr("__mro__")[pybind11::int_(-2)];
-    const pybind11::handle storage_base = storage_type.attr("__mro__")[pybind11::int_(-2)];
+    if (!PyType_Check(tensor_base.ptr()) || !PyType_Check(storage_base.ptr()))
+      throw pybind11::type_error("internal: use_torch() needs torch's C tensor and storage types");
     grad_ = Accessor(tensor_base, "grad");
     data_ptr_ = Accessor(tensor_base, "data_ptr");
     version_ = Accessor(tensor_base, "_version");
     storage_ = Accessor(tensor_base, "untyped_storage");
     dtype_ = Accessor(tensor_base, "dtype");
     shape_ = Accessor(tensor_base, "shape");
-    stride_ = Accessor(tensor_base, "stride");
+    is_contiguous_ = Accessor(tensor_base, "is_contiguous");
     nbytes_ = Accessor(tensor_base, "nbytes");
     layout_ = Accessor(tensor_base, "layout");
     is_cpu_ = Accessor(tensor_base, "is_cpu");
@@ -199,7 +200,7 @@ class TorchTensors {
   }
 
   // The cheap check of a remembered tensor (`t` must be the object `seen`
-  // records): three or four reads.
+  // records): four reads.
   Change compare(pybind11::handle t, const Seen& seen) const {
     pybind11::object storage = storage_(t);
     if (!same_object(seen.storage, seen.weak, storage.ptr())) return Change::other;
@@ -210,10 +211,10 @@ class TorchTensors {
     return version_.integer(t) == seen.version ? Change::none : Change::values;
   }
 
-  // After Change::values: in-place operations may also have changed the
-  // shape or strides; if they did not, the new version is recorded.
+  // After Change::values: the memory is the memory checked, but in-place
+  // operations may also have changed the shape or strides (not the dtype); if
+  // they did not, the new version is recorded.
   bool revalidate(pybind11::handle t, const TensorLayout& layout, Seen& seen) const {
-    if (!dtype_(t).is(layout.dtype == DType::f32 ? float32_ : float64_)) return false;
     if (!equal(shape_(t), layout.shape) || !contiguous(t, layout)) return false;
     seen.version = version_.integer(t);
     return true;
@@ -237,22 +238,9 @@ class TorchTensors {
  private:
   static const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "float64"; }
 
-  // Strides of a C-contiguous tensor of layout's shape (which `t` has); size-1
-  // dimensions may have any stride, and an empty tensor any strides, as in torch.
+  // Whether `t` (of layout's shape) is C-contiguous, as torch defines it.
   bool contiguous(pybind11::handle t, const TensorLayout& layout) const {
-    if (layout.numel() == 0) return true;
-    const pybind11::object strides = stride_(t);
-    if (!PyTuple_Check(strides.ptr()) ||
-        PyTuple_GET_SIZE(strides.ptr()) != static_cast<Py_ssize_t>(layout.shape.size()))
-      return false;
-    std::int64_t expected = 1;
-    for (std::size_t d = layout.shape.size(); d-- > 0;) {
-      const long long stride = PyLong_AsLongLong(PyTuple_GET_ITEM(strides.ptr(), static_cast<Py_ssize_t>(d)));
-      if (layout.shape[d] != 1 && stride != expected) return false;
-      expected *= layout.shape[d];
-    }
-    if (PyErr_Occurred()) throw pybind11::error_already_set();
-    return true;
+    return layout.numel() == 0 || is_contiguous_(t).is(pybind11::handle(Py_True));
   }
 
   // Whether a torch.Size (a tuple of ints) holds `shape`.
@@ -283,7 +271,7 @@ class TorchTensors {
   }
 
   pybind11::object float32_, float64_, strided_;
-  Accessor grad_, data_ptr_, version_, storage_, dtype_, shape_, stride_, nbytes_, layout_, is_cpu_,
+  Accessor grad_, data_ptr_, version_, storage_, dtype_, shape_, is_contiguous_, nbytes_, layout_, is_cpu_,
       storage_data_ptr_, storage_nbytes_, storage_resizable_;
 };
 
@@ -351,9 +339,9 @@ class TorchMemory {
 // step leaves the previous one as it was.
 class TorchBinding {
  public:
-  TorchBinding(const pybind11::object& tensor_type, const pybind11::object& storage_type,
+  TorchBinding(const pybind11::object& tensor_base, const pybind11::object& storage_base,
                pybind11::object float32, pybind11::object float64, pybind11::object strided)
-      : tensors_(tensor_type, storage_type, float32, float64, strided),
+      : tensors_(tensor_base, storage_base, float32, float64, strided),
         float32_(std::move(float32)),
         float64_(std::move(float64)) {}
 

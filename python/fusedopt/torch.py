@@ -442,7 +442,7 @@ class _FusedTorchOptimizer(Optimizer):
             raise TypeError(f"the optimizer state must be a dict, got {type(state).__name__}")
         core = _core.OptimizerCore(self._algo)
         core.use_torch(
-            torch.Tensor, torch.UntypedStorage, torch.float32, torch.float64, torch.strided
+            torch._C.TensorBase, torch._C.StorageBase, torch.float32, torch.float64, torch.strided
         )
         params: list[torch.Tensor] = []
         group_of: list[int] = []
