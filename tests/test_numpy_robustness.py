@@ -266,7 +266,8 @@ def test_optimizer_refuses_a_misaligned_parameter_with_the_same_message(impl, na
 
 # ------------------------------------------------------------------ 4. threads: all or nothing
 class Blocking:
-    """A gradient whose ``__array__`` holds its step open until released."""
+    """An array-like (a gradient, a checkpoint entry) whose ``__array__`` holds the
+    call converting it open until released."""
 
     def __init__(self, value: np.ndarray) -> None:
         self.value = value
@@ -325,25 +326,12 @@ def test_calls_during_a_step_in_another_thread_are_refused(impl, name, dtype, ca
     assert bytes_of(opt, params)[1] == bytes_of(twin, twin_params)[1]
 
 
-class BlockingArray:
-    """A checkpoint array whose ``__array__`` holds load_state_dict open."""
-
-    def __init__(self, value: np.ndarray) -> None:
-        self.value = value
-        self.entered, self.release = threading.Event(), threading.Event()
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        self.entered.set()
-        assert self.release.wait(30)
-        return np.array(self.value, dtype=dtype)
-
-
 def test_step_during_a_load_in_another_thread_is_refused(impl, name, dtype):
     """A step never sees a half-loaded optimizer (torch's KeyError: 'lr' before)."""
     opt, params = train(impl, name, dtype)
     sd = opt.state_dict()
     key = next(k for k in sd["state"][1] if k != "step")
-    blocking = BlockingArray(sd["state"][1][key] + 1)
+    blocking = Blocking(sd["state"][1][key] + 1)
     sd["state"][1][key] = blocking
     sd["param_groups"][0]["lr"] = 0.5
     thread, errors = _in_a_thread(lambda: opt.load_state_dict(sd))
