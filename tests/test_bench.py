@@ -266,3 +266,10 @@ def test_bench_torch_overhead_rows(
     for r in rows:
         assert set(r["median_s"]) == {"fusedopt.torch", "torch fused", "fusedopt NumPy API"}
         assert max(r["parity_max_abs_diff"].values()) < 1e-6
+
+
+def test_measure_refuses_a_base_peer_that_cannot_run() -> None:
+    pytest.importorskip("torch")
+    options = dataclasses.replace(_options(["fusedopt-torch", "fusedopt"]), base="fusedopt-torch")
+    with pytest.raises(RuntimeError, match=r"fusedopt-torch cannot run: torch\.optim has no L1"):
+        S.measure(P.SPECS["adamw-l1"], TINY, options, [])

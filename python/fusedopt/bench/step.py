@@ -139,6 +139,9 @@ def measure(
             skipped.append({"peer": peer, "reason": f"{error}".split("\n")[0]})
             continue
         owned[peer] = params
+    if options.base not in owned:
+        reasons = "; ".join(s["reason"] for s in skipped if s["peer"] == options.base)
+        raise RuntimeError(f"{options.base} cannot run: {reasons}")
     if options.roofline:
         steps[ROOFLINE] = P.roofline_peer(spec, workload.numel, dtype)
     for step in steps.values():  # lazy state allocation is not what is timed
