@@ -12,7 +12,9 @@ thread count and with one thread:
   intra-op threads have just been busy (torch fused AdamW beside it as the peer).
 
 Each step is timed on its own (medians and 90th percentiles over all rounds). Target:
-the default-thread median is at most 1.3x the one-thread median at every k.
+the default-thread median is at most 1.3x the one-thread median at every k. Peers,
+timing loop, busy processes and load readings are :mod:`fusedopt.bench`'s; the
+methodology is in bench/README.md, "Methodology".
 
     python bench/bench_contention.py                        # loads 0, 1, 2, 6
     python bench/bench_contention.py --loads 0 --json a.json
@@ -24,44 +26,48 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from _common import CpuMeter, cpu_model
 
 import fusedopt as fo
+from fusedopt.bench import peers as P
+from fusedopt.bench import workloads as W
+from fusedopt.bench.load import CpuMeter, busy_processes
+from fusedopt.bench.machine import cpu_model
 from fusedopt.bench.problems import extended_rosenbrock, rosenbrock_start
+from fusedopt.bench.step import random_arrays
+from fusedopt.bench.timing import SelfTimed, StepFn, interleaved, median, percentile
 
 TARGET = 1.3  # default-thread median over one-thread median, at every load
 BUSY_LIMIT_S = 900  # no busy process outlives this, whatever happens to the benchmark
+SETTINGS = {"1": 1, "default": 0}  # fusedopt.set_num_threads(0): the default count
+ADAMW = P.SPECS["adamw"]
 
 
 @dataclass
 class Workload:
     name: str
     steps_per_round: int  # individually timed calls per round and thread setting
-    make: Callable[[], Callable[[], Any]]  # builds state once; returns one timed call
+    make: Callable[[], StepFn]  # builds state once; returns one timed call
 
 
 def adamw_workload(name: str, shapes: Sequence[int], steps: int) -> Workload:
-    def make() -> Callable[[], Any]:
-        rng = np.random.default_rng(0)
-        params = [rng.standard_normal(n).astype(np.float32) for n in shapes]
-        grads = [rng.standard_normal(n).astype(np.float32) for n in shapes]
-        opt = fo.AdamW(params, lr=1e-3, weight_decay=1e-2)
-        return lambda: opt.step(grads)
+    def make() -> StepFn:
+        arrays = W.Workload(name, tuple((n,) for n in shapes), "model")
+        params = random_arrays(arrays, np.dtype(np.float32), 1.0, seed=0)
+        grads = random_arrays(arrays, np.dtype(np.float32), 1.0, seed=1)
+        return P.fusedopt_peer(ADAMW, params, grads)
 
     return Workload(name, steps, make)
 
 
 def rosenbrock_workload() -> Workload:
-    def make() -> Callable[[], Any]:
+    def make() -> StepFn:
         x0 = rosenbrock_start(100_000)
         return lambda: fo.minimize(extended_rosenbrock, x0)
 
@@ -74,16 +80,15 @@ def torch_workloads() -> list[Workload]:
         import torch
     except ImportError:
         return []
-    import fusedopt.torch as fot
 
-    def make_for(factory: Callable[[Any], Any]) -> Callable[[], Callable[[], Any]]:
-        def make() -> Callable[[], Any]:
+    def make_for(peer: str) -> Callable[[], StepFn]:
+        def make() -> StepFn:
             torch.manual_seed(0)
             model = torch.nn.Sequential(
                 torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024),
                 torch.nn.ReLU(), torch.nn.Linear(1024, 10),
             )  # fmt: skip
-            opt = factory(model.parameters())
+            opt = P.torch_optimizer(peer, ADAMW, model.parameters())
             x, y = torch.randn(256, 784), torch.randint(0, 10, (256,))
 
             def step() -> float:
@@ -93,16 +98,14 @@ def torch_workloads() -> list[Workload]:
                 opt.step()
                 return time.perf_counter() - t0
 
-            return step
+            return SelfTimed(step)
 
         return make
 
     return [
-        Workload("fusedopt.torch AdamW after backward (1.9M)", 10,
-                 make_for(lambda p: fot.AdamW(p, lr=1e-3))),
-        Workload("torch fused AdamW after backward (1.9M)", 10,
-                 make_for(lambda p: torch.optim.AdamW(p, lr=1e-3, fused=True))),
-    ]  # fmt: skip
+        Workload("fusedopt.torch AdamW after backward (1.9M)", 10, make_for("fusedopt-torch")),
+        Workload("torch fused AdamW after backward (1.9M)", 10, make_for("torch-fused")),
+    ]
 
 
 def workloads() -> list[Workload]:
@@ -115,77 +118,41 @@ def workloads() -> list[Workload]:
     ]
 
 
-# Each loop also ends when its parent does (a benchmark killed by a signal runs no cleanup).
-BUSY_LOOP = (
-    "import os, sys, time\nparent, end = os.getppid(), time.time() + float(sys.argv[1])\n"
-    "while time.time() < end and os.getppid() == parent: pass\n"
-)
-
-
-@contextmanager
-def busy_processes(k: int) -> Iterator[None]:
-    """k pure-Python busy loops, each exiting by itself after BUSY_LIMIT_S."""
-    procs = [
-        subprocess.Popen([sys.executable, "-c", BUSY_LOOP, str(BUSY_LIMIT_S)]) for _ in range(k)
-    ]
-    try:
-        time.sleep(0.5 if k else 0.0)  # let the scheduler spread them
-        yield
-    finally:
-        for p in procs:
-            p.kill()
-        for p in procs:
-            p.wait()
-
-
-def timed(call: Callable[[], Any]) -> float:
-    t0 = time.perf_counter()
-    out = call()
-    elapsed = time.perf_counter() - t0
-    return out if isinstance(out, float) else elapsed  # torch steps time themselves
-
-
 def measure_load(k: int, rounds: int, loads: list[Workload]) -> dict[str, Any]:
     """Interleaved rounds: every workload, one thread then default threads, per round."""
     calls = {w.name: w.make() for w in loads}
-    samples: dict[tuple[str, str], list[float]] = {
-        (w.name, t): [] for w in loads for t in ("1", "default")
-    }
-    with busy_processes(k):
+    keys = [(w, setting) for w in loads for setting in SETTINGS]
+    steps = {f"{w.name}|{s}": calls[w.name] for w, s in keys}
+    setup = {f"{w.name}|{s}": (lambda n=SETTINGS[s]: fo.set_num_threads(n)) for w, s in keys}
+    counts = {f"{w.name}|{s}": w.steps_per_round for w, s in keys}
+    with busy_processes(k, BUSY_LIMIT_S):
         meter = CpuMeter()
-        load_before = os.getloadavg()[0]
-        for _ in range(rounds):
-            for w in loads:
-                for setting, n in (("1", 1), ("default", 0)):
-                    fo.set_num_threads(n)
-                    calls[w.name]()  # untimed warm-up
-                    samples[(w.name, setting)] += [
-                        timed(calls[w.name]) for _ in range(w.steps_per_round)
-                    ]
-        fo.set_num_threads(0)
-        load_after = os.getloadavg()[0]
+        try:
+            timing = interleaved(steps, rounds, counts, each=True, setup=setup)
+        finally:
+            fo.set_num_threads(0)
+        loadavg = meter.loadavg()
         other_share = meter.background()
     rows = []
     for w in loads:
-        one, default = (np.array(samples[(w.name, t)]) for t in ("1", "default"))
+        one, default = (timing.times[f"{w.name}|{s}"] for s in SETTINGS)
         rows.append(
             {
                 "workload": w.name,
                 "k": k,
-                "one_median": float(np.median(one)),
-                "one_p90": float(np.percentile(one, 90)),
-                "default_median": float(np.median(default)),
-                "default_p90": float(np.percentile(default, 90)),
-                "ratio": float(np.median(default) / np.median(one)),
-                "samples": int(one.size),
+                "one_median": median(one),
+                "one_p90": percentile(one, 90),
+                "default_median": median(default),
+                "default_p90": percentile(default, 90),
+                "ratio": median(default) / median(one),
+                "samples": len(one),
             }
         )
-    return {
-        "k": k,
-        "rows": rows,
-        "loadavg": [load_before, load_after],
-        "other_cpu_share": other_share,
-    }
+    return {"k": k, "rows": rows, "loadavg": list(loadavg), "other_cpu_share": other_share}
+
+
+def fmt_load(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def fmt_ms(seconds: float) -> str:
@@ -258,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for res in results:
         share = res["other_cpu_share"]
         print(
-            f"k={res['k']}: load average {res['loadavg'][0]:.2f} -> {res['loadavg'][1]:.2f}, "
+            f"k={res['k']}: load average {fmt_load(res['loadavg'][0])} -> "
+            f"{fmt_load(res['loadavg'][1])}, "
             f"other processes' CPU share {'n/a' if share is None else f'{100 * share:.0f}%'}"
         )
     out = {"label": args.label, "cpu": cpu_model(), "info": fo.info(), "results": results}

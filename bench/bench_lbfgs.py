@@ -28,47 +28,26 @@ Solvers: ``fusedopt.minimize(fun, x0, jac=True)`` with default options, and
 except ``maxiter = maxfun = 15000`` (fusedopt's ``max_iter`` / ``max_fev``). Both keep
 10 curvature pairs, stop on gtol 1e-5 (infinity norm of the gradient) or ftol 2.2e-9.
 
-Methodology (shared/docs/conventions.md, "Benchmark methodology"):
+Configurations. Each runs in a subprocess of this script (``--_worker``), because thread
+counts must be fixed by environment variables before NumPy / SciPy / OpenMP load; the
+worker prints its results as JSON, and configurations run one after the other, never
+concurrently. The default run has two:
 
-* Configurations. Each runs in a subprocess of this script (``--_worker``), because
-  thread counts must be fixed by environment variables before NumPy / SciPy / OpenMP
-  load; the worker prints its results as JSON, and configurations run one after the
-  other, never concurrently. The default run has two:
+- ``blas1``: ``OPENBLAS_NUM_THREADS=1`` (``OMP_NUM_THREADS`` removed). NumPy's and
+  SciPy's OpenBLAS are single-threaded; fusedopt's kernels are *not* affected and use up
+  to ``fusedopt.info()["num_threads"]`` threads from n ≈ 65 000 up.
+- ``defaults``: both variables removed: every library picks its own thread count.
 
-  - ``blas1``: ``OPENBLAS_NUM_THREADS=1`` (``OMP_NUM_THREADS`` removed). NumPy's and
-    SciPy's OpenBLAS are single-threaded; fusedopt's OpenMP kernels are *not* affected
-    and use up to ``fusedopt.info()["num_threads"]`` threads from n ≈ 65 000 up.
-  - ``defaults``: both variables removed: every library picks its own thread count.
+``--configs single`` (or ``blas1,defaults,single``) adds ``single``:
+``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1``, everything single-threaded, the like-for-like
+comparison of the two solvers' code.
 
-  ``--configs single`` (or ``blas1,defaults,single``) adds ``single``:
-  ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1``, everything single-threaded, the
-  like-for-like comparison of the two solvers' code.
-* Rounds. For each problem the two solvers are interleaved, fusedopt, scipy, fusedopt,
-  scipy, ..., and the table shows the median over rounds (``--rounds``, default 5;
-  ``--quick``: 3). A sample is one complete solve from x0 (a fresh copy, made outside the
-  timer), timed with ``time.perf_counter`` with the garbage collector off. Solves shorter
-  than ~20 ms are repeated k times per round (the same k for both solvers, from a warm-up
-  solve) and the sample is their mean.
-* Settling. Before every sample the worker sleeps ``--settle`` seconds (0.2; outside the
-  timer): SciPy's OpenBLAS worker threads keep spinning for ~0.1 s after its last BLAS
-  call, and on this 2-CPU machine they would take a CPU from whichever solver runs next
-  (measured: fusedopt right after scipy at n = 100 000 with default threads ran ~1.7x
-  slower). With the pause each solver starts with the other library's threads idle.
-* Warm-up. Before the rounds each solver does one untimed solve of the problem, except
-  at n = 1 000 000 (a 160 MB history: every solve is cold, so the table is labelled
-  cold there and warm elsewhere as far as the sizes allow).
-* Objective time. The wrapper adds up ``perf_counter`` time spent inside the objective;
-  ``overhead µs/iter = (total − objective time) / nit`` is everything the solver does
-  besides evaluating f and g: its own vector work, line search, and the Python <-> solver
-  crossings (for fusedopt: taking the GIL, allocating a fresh x, copying the gradient;
-  for scipy: its ``MemoizeJac`` / ``ScalarFunction`` wrappers and Fortran/C calls).
-  The wrapper's own cost (a Python call and two clock reads, well under 1 µs per
-  evaluation) counts as overhead, the same for both.
-* Results (nit, nfev, final f, success) are those of the last round; the solvers are
-  deterministic, and a row is flagged if they changed between rounds.
-* Noise. The CPU time used by other processes during each problem's block (``/proc/stat``
-  minus this process) is shown as "bg CPU"; rows above 10% are flagged: on this 2-CPU
-  machine a busy neighbour stalls multi-threaded kernels for whole scheduler slices.
+Rounds (``--rounds``, default 5; ``--quick``: 3), settling before every solve
+(``--settle``, 0.2 s), warm-up (none at n = 1 000 000: cold there), repeats of short
+solves and the objective-time wrapper (``overhead µs/iter = (total − objective time) /
+nit``) are those of :func:`fusedopt.bench.second_order.time_problem`; the methodology is
+in bench/README.md, "Methodology". Results (nit, nfev, final f, success) are those of
+the last round; a row is flagged ``*`` if they changed between rounds.
 
 Targets (PASS/FAIL, per configuration): extended Rosenbrock n = 100 000: fusedopt total
 wall time ≥ 2× faster than scipy; chained Rosenbrock n = 1 000: fusedopt overhead
@@ -78,37 +57,37 @@ wall time ≥ 2× faster than scipy; chained Rosenbrock n = 1 000: fusedopt over
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import math
 import os
 import platform
 import shlex
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import scipy
-from _common import CpuMeter, cpu_model  # bench/ is on sys.path when run as a script
-from scipy.optimize import minimize, rosen, rosen_der
 
 import fusedopt as fo
-from fusedopt.bench.problems import extended_rosenbrock, make_logistic, rosenbrock_start
-
-Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+from fusedopt.bench import second_order as so
+from fusedopt.bench.load import NOISY, CpuMeter
+from fusedopt.bench.machine import cpu_model
+from fusedopt.bench.problems import (
+    Problem,
+    chained_rosenbrock,
+    extended_rosenbrock,
+    make_logistic,
+    rosenbrock_start,
+)
+from fusedopt.bench.timing import median
 
 FO, SCIPY = "fusedopt", "scipy"
-SOLVERS = (FO, SCIPY)
-SCIPY_OPTIONS = {"maxiter": 15000, "maxfun": 15000}
+SOLVERS = {FO: so.fusedopt_solver("lbfgs", None), SCIPY: so.scipy_solver("L-BFGS-B", None)}
 MIN_SAMPLE_SECONDS = 0.02  # solves shorter than this are repeated within a round
 MAX_REPEATS = 20
 DRAM_N = 1_000_000  # no warm-up solve at this size: the table is cold there
-BG_FLAG = 0.10
 
 LOGISTIC_SHAPE = (20_000, 200)
 LOGISTIC_LAMBDA = 1e-4
@@ -125,174 +104,46 @@ CONFIGS: dict[str, dict[str, str | None]] = {
     "single": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
 }
 DEFAULT_CONFIGS = ("blas1", "defaults")
-SETTLE_SECONDS = 0.2  # > OpenBLAS's idle spin (2^28 cycles, ~0.1 s at 2.6 GHz)
 
 
 # ----------------------------------------------------------------------------- problems
-
-
-def chained_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
-    """scipy.optimize.rosen and rosen_der: Σ 100(x_{i+1} − x_i²)² + (1 − x_i)²."""
-    return float(rosen(x)), rosen_der(x)
-
-
-@dataclass(frozen=True)
-class Problem:
-    name: str
-    n: int
-    make: Callable[[], tuple[Objective, np.ndarray]]  # (objective, x0)
-
-
 def problems(quick: bool) -> list[Problem]:
     ext_sizes = [1_000, 10_000, 100_000] + ([] if quick else [DRAM_N])
-    out = [
-        Problem("extended", n, lambda n=n: (extended_rosenbrock, rosenbrock_start(n)))
-        for n in ext_sizes
-    ]
-    out += [
-        Problem("chained", n, lambda n=n: (chained_rosenbrock, rosenbrock_start(n)))
-        for n in (100, 1_000)
-    ]
-    out.append(
-        Problem(
-            "logistic",
-            LOGISTIC_SHAPE[1],
-            lambda: (
-                make_logistic(*LOGISTIC_SHAPE, LOGISTIC_LAMBDA, LOGISTIC_SEED),
-                np.zeros(LOGISTIC_SHAPE[1]),
-            ),
-        )
-    )
+    out = [Problem("extended", n, extended_rosenbrock, rosenbrock_start(n)) for n in ext_sizes]
+    out += [Problem("chained", n, chained_rosenbrock, rosenbrock_start(n)) for n in (100, 1_000)]
+    samples, features = LOGISTIC_SHAPE
+    logistic = make_logistic(samples, features, LOGISTIC_LAMBDA, LOGISTIC_SEED)
+    out.append(Problem("logistic", features, logistic, np.zeros(features)))
     return out
 
 
-# ----------------------------------------------------------------------------- timing
-
-
-class TimedObjective:
-    """Wraps the objective; adds up the time spent inside it and counts the calls."""
-
-    def __init__(self, fun: Objective) -> None:
-        self.fun = fun
-        self.seconds = 0.0
-        self.calls = 0
-
-    def reset(self) -> None:
-        self.seconds = 0.0
-        self.calls = 0
-
-    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        t0 = time.perf_counter()
-        out = self.fun(x)
-        self.seconds += time.perf_counter() - t0
-        self.calls += 1
-        return out
-
-
-@dataclass
-class Outcome:
-    """One solve: what the solver returned."""
-
-    nit: int
-    nfev: int
-    fun: float
-    success: bool
-    message: str
-
-
-@dataclass
-class SolverStats:
-    """One solver on one problem: per-round samples and the last round's outcome."""
-
-    total_s: list[float] = field(default_factory=list)
-    objective_s: list[float] = field(default_factory=list)
-    calls: list[float] = field(default_factory=list)  # objective calls per solve
-    outcome: Outcome | None = None
-    consistent: bool = True  # nit/nfev/f identical in every round
-
-    def median_total(self) -> float:
-        return statistics.median(self.total_s)
-
-    def median_objective(self) -> float:
-        return statistics.median(self.objective_s)
-
-    def overhead_us_per_iter(self) -> float | None:
-        """Median over rounds of (total − objective time) / nit, in µs."""
-        if self.outcome is None or self.outcome.nit == 0:
-            return None
-        per_round = [(t - o) / self.outcome.nit for t, o in zip(self.total_s, self.objective_s)]
-        return statistics.median(per_round) * 1e6
-
-
-def solve(solver: str, fun: TimedObjective, x0: np.ndarray) -> Outcome:
-    if solver == FO:
-        r = fo.minimize(fun, x0, jac=True)
-    else:
-        r = minimize(fun, x0, jac=True, method="L-BFGS-B", options=SCIPY_OPTIONS)
-    return Outcome(int(r.nit), int(r.nfev), float(r.fun), bool(r.success), str(r.message))
-
-
-def timed_solves(
-    solver: str, fun: TimedObjective, x0: np.ndarray, k: int
-) -> tuple[float, float, float, Outcome]:
-    """Mean wall time, objective time and objective calls of k solves; the last outcome."""
-    starts = [x0.copy() for _ in range(k)]
-    fun.reset()
-    gc.collect()
-    gc.disable()
-    try:
-        t0 = time.perf_counter()
-        for x in starts:
-            outcome = solve(solver, fun, x)
-        total = time.perf_counter() - t0
-    finally:
-        gc.enable()
-    return total / k, fun.seconds / k, fun.calls / k, outcome
-
-
 def bench_problem(problem: Problem, rounds: int, settle: float) -> dict[str, Any]:
-    objective, x0 = problem.make()
-    fun = TimedObjective(objective)  # the same object for both solvers
     meter = CpuMeter()
     warm = problem.n < DRAM_N
-    k = 1
-    if warm:
-        longest = 0.0
-        for solver in SOLVERS:
-            time.sleep(settle)
-            t, _, _, _ = timed_solves(solver, fun, x0, 1)
-            longest = max(longest, t)
-        k = max(1, min(MAX_REPEATS, math.ceil(MIN_SAMPLE_SECONDS / max(longest, 1e-9))))
-    stats = {solver: SolverStats() for solver in SOLVERS}
-    for _ in range(rounds):
-        for solver in SOLVERS:
-            time.sleep(settle)
-            total, obj, calls, outcome = timed_solves(solver, fun, x0, k)
-            s = stats[solver]
-            s.total_s.append(total)
-            s.objective_s.append(obj)
-            s.calls.append(calls)
-            if s.outcome is not None and (
-                (s.outcome.nit, s.outcome.nfev, s.outcome.fun)
-                != (outcome.nit, outcome.nfev, outcome.fun)
-            ):
-                s.consistent = False
-            s.outcome = outcome
+    samples, _, repeats = so.time_problem(
+        problem, SOLVERS, rounds, warm_up=warm, settle=settle,
+        min_sample=MIN_SAMPLE_SECONDS, max_repeats=MAX_REPEATS,
+    )  # fmt: skip
+    solvers = {}
+    for name, s in samples.items():
+        overhead = s.overhead_per_iteration()
+        solvers[name] = {
+            "total_s": s.seconds,
+            "objective_s": s.objective_seconds,
+            "calls": s.objective_calls,
+            "outcome": s.last,
+            "consistent": s.consistent,
+            "median_total_s": median(s.seconds),
+            "median_objective_s": median(s.objective_seconds),
+            "overhead_us_per_iter": None if overhead is None else 1e6 * overhead,
+        }
     return {
         "problem": problem.name,
         "n": problem.n,
         "warm": warm,
-        "repeats": k,
+        "repeats": repeats,
         "bg_cpu": meter.background(),
-        "solvers": {
-            name: {
-                **asdict(s),
-                "median_total_s": s.median_total(),
-                "median_objective_s": s.median_objective(),
-                "overhead_us_per_iter": s.overhead_us_per_iter(),
-            }
-            for name, s in stats.items()
-        },
+        "solvers": solvers,
     }
 
 
@@ -380,7 +231,7 @@ def table(results: list[dict[str, Any]]) -> str:
         speedup = sp_s["median_total_s"] / fo_s["median_total_s"]
         bg = r["bg_cpu"]
         bg_text = fmt_opt(None if bg is None else 100 * bg, ".0f") + ("%" if bg is not None else "")
-        if bg is not None and bg > BG_FLAG:
+        if bg is not None and bg > NOISY:
             bg_text += " (noisy)"
         label = r["problem"] + ("" if r["warm"] else " (cold)")
         for name in SOLVERS:
@@ -398,7 +249,7 @@ def table(results: list[dict[str, Any]]) -> str:
                         f"{speedup:.2f}x" if name == FO else "",
                         nit,
                         str(o["nfev"]),
-                        f"{o['fun']:.3e}",
+                        f"{o['f']:.3e}",
                         "yes" if o["success"] else "NO",
                         fmt_opt(s["overhead_us_per_iter"], ".1f"),
                         fmt_ms(s["median_objective_s"]),
@@ -498,8 +349,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--settle",
         type=float,
-        default=SETTLE_SECONDS,
-        help=f"seconds of idle before every sample ({SETTLE_SECONDS})",
+        default=so.SETTLE_SECONDS,
+        help=f"seconds of idle before every sample ({so.SETTLE_SECONDS})",
     )
     ap.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -24,7 +24,8 @@ Two tables (markdown on stdout):
    trust-exact: gtol 1e-8), and once more with fusedopt at gtol 1e-8 (``tight``).
 
 The header gives the CPU, thread settings and the CPU time other processes used during
-the run ("bg CPU"): the machine is shared, so compare rows of the same run only.
+the run ("bg CPU"): the machine is shared, so compare rows of the same run only. The
+timing is :mod:`fusedopt.bench`'s; the methodology is in bench/README.md, "Methodology".
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import CpuMeter, cpu_model  # bench/ is on sys.path when run as a script
 
 import fusedopt as fo
 from fusedopt.bench import second_order as so
+from fusedopt.bench.load import CpuMeter
+from fusedopt.bench.machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests/mgh_problems.py

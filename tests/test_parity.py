@@ -6,8 +6,10 @@ compared with the error bound of tests/_tolerance.py (derived from the dtype's
 unit roundoff and the number of steps, stated in the README's "Accuracy"
 section), not bit for bit. Every ISA build this CPU runs is tested (the ``isa``
 fixture in conftest.py skips the others, saying why).
-The ISA builds are compared with each other bit for bit: the kernels are
-compiled without FMA contraction.
+The ISA builds are compared with each other bit for bit: CMakeLists.txt compiles
+every kernel build with ``-ffp-contract=off`` (FUSEDOPT_MATH), so no compiler may
+contract a multiply and an add into an FMA and every ISA rounds the same operations
+the same way.
 """
 
 from __future__ import annotations

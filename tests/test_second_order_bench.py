@@ -31,7 +31,7 @@ def test_rows_have_the_documented_columns(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.mark.parametrize("problem", [so.extended_rosenbrock_problem(8), so.logistic_problem(50, 4)])
-def test_hessians_pass_hesscheck(problem: so.SecondOrderProblem) -> None:
+def test_hessians_pass_hesscheck(problem: problems.Problem) -> None:
     x = np.random.default_rng(0).standard_normal(problem.n)
 
     def dense(v: np.ndarray) -> np.ndarray:

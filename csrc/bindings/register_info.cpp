@@ -32,7 +32,6 @@ std::vector<std::string> compiled_isas() {
 
 void register_info(py::module_& m) {
   m.def("current_isa", [] { return std::string(isa_name(current_isa())); });
-  m.def("best_isa", [] { return std::string(isa_name(best_isa())); });
   m.def("available_isas", [] { return names(available_isas()); });
   m.def("compiled_isas", &compiled_isas);
   m.def("set_isa", [](const std::string& name) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import re
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,17 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def openmp_runtime() -> str:
+    """The OpenMP libraries loaded into this process (Linux /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "/" in line}
+    except OSError:
+        return "unknown"
+    libs = sorted(p for p in paths if re.match(r"lib[gi]?omp\b", os.path.basename(p)))
+    return ", ".join(libs) or "none"
+
+
 def _version(package: str) -> str | None:
     try:
         return importlib.metadata.version(package)
@@ -34,6 +46,7 @@ def machine_info(threads: int) -> dict[str, Any]:
     return {
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
+        "openmp_runtime": openmp_runtime(),
         "threads": threads,
         "fusedopt": info(),
         "python": platform.python_version(),

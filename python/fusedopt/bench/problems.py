@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+Hess = Callable[[np.ndarray], Any]
+HessP = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An objective, its start, and (for Newton's methods) its Hessian or products."""
+
+    name: str
+    n: int
+    fun: Objective
+    x0: np.ndarray
+    hess: Hess | None = None
+    hessp: HessP | None = None
 
 
 def extended_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -19,6 +35,13 @@ def extended_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
     g[0::2] = -400.0 * odd * t - 2.0 * u
     g[1::2] = 200.0 * t
     return f, g
+
+
+def chained_rosenbrock(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """scipy.optimize.rosen and rosen_der: Σ 100(x_{i+1} − x_i²)² + (1 − x_i)²."""
+    from scipy.optimize import rosen, rosen_der
+
+    return float(rosen(x)), rosen_der(x)
 
 
 def rosenbrock_start(n: int) -> np.ndarray:

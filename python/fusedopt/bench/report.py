@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .load import NOISY
+
 SCHEMA = "fusedopt-bench/1"
 # One colour per peer in every plot; fusedopt's is used by no other.
 COLORS = {
@@ -44,7 +46,7 @@ def _row_lines(row: dict[str, Any]) -> list[str]:
         return [f"{label:<12} skipped: {row['skipped']}"]
     roof = row["roofline"]
     noisy = row.get("background_cpu") or 0.0
-    note = f"   (other processes used {100 * noisy:.0f}% of the CPUs)" if noisy > 0.1 else ""
+    note = f"   (other processes used {100 * noisy:.0f}% of the CPUs)" if noisy > NOISY else ""
     out = [
         f"{label:<12} {'roofline':<14} {fmt_time(roof['seconds']):>10} "
         f"{row['numel'] / roof['seconds'] / 1e9:9.3f} {roof['gbps']:7.1f} {100.0:6.0f}%{note}"

@@ -21,19 +21,27 @@ only up to n = :data:`MAX_DENSE_N`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..minimize import minimize
-from .problems import Objective, _expit, extended_rosenbrock, rosenbrock_start
-from .timing import median
+from .problems import Problem, _expit, extended_rosenbrock, rosenbrock_start
+from .timing import SolveSamples, TimedObjective, interleaved_solves, median
 
-__all__ = ["MAX_DENSE_N", "bench_problem", "compare_second_order", "problems", "solvers"]
+__all__ = [
+    "MAX_DENSE_N",
+    "bench_problem",
+    "compare_second_order",
+    "fusedopt_solver",
+    "problems",
+    "scipy_solver",
+    "solvers",
+    "time_problem",
+]
 
 #: Largest n for which a dense Hessian is formed (trust-exact; Newton without SciPy).
 MAX_DENSE_N = 2000
@@ -45,19 +53,6 @@ WARM_UP_MAX_N = 10_000
 SETTLE_SECONDS = 0.2
 LOGISTIC_LAMBDA = 1e-4
 LOGISTIC_SEED = 7
-
-Hess = Callable[[np.ndarray], Any]
-HessP = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class SecondOrderProblem:
-    name: str
-    n: int
-    fun: Objective
-    hess: Hess
-    hessp: HessP
-    x0: np.ndarray
 
 
 # ----------------------------------------------------------------------------- problems
@@ -88,14 +83,14 @@ def _rosenbrock_hess(x: np.ndarray) -> Any:
     return np.diag(diagonal) + np.diag(off, 1) + np.diag(off, -1)
 
 
-def extended_rosenbrock_problem(n: int) -> SecondOrderProblem:
-    return SecondOrderProblem(
-        "ext. Rosenbrock", n, extended_rosenbrock, _rosenbrock_hess, _rosenbrock_hessp,
-        rosenbrock_start(n),
+def extended_rosenbrock_problem(n: int) -> Problem:
+    return Problem(
+        "ext. Rosenbrock", n, extended_rosenbrock, rosenbrock_start(n),
+        hess=_rosenbrock_hess, hessp=_rosenbrock_hessp,
     )  # fmt: skip
 
 
-def logistic_problem(n_samples: int, n_features: int) -> SecondOrderProblem:
+def logistic_problem(n_samples: int, n_features: int) -> Problem:
     """make_logistic's data (same seed, same draws) with its Hessian."""
     rng = np.random.default_rng(LOGISTIC_SEED)
     features = rng.standard_normal((n_samples, n_features))
@@ -124,17 +119,17 @@ def logistic_problem(n_samples: int, n_features: int) -> SecondOrderProblem:
     def hessp(w: np.ndarray, p: np.ndarray) -> np.ndarray:
         return features.T @ (weights(w) * (features @ p)) + 2.0 * lam * p
 
-    return SecondOrderProblem("logistic (L2)", n_features, fun, hess, hessp, np.zeros(n_features))
+    return Problem("logistic (L2)", n_features, fun, np.zeros(n_features), hess=hess, hessp=hessp)
 
 
-def problems(quick: bool) -> list[SecondOrderProblem]:
+def problems(quick: bool) -> list[Problem]:
     sizes = (1_000, 100_000) if quick else (1_000, 100_000, 1_000_000)
     samples, features = (2_000, 100) if quick else (20_000, 200)
     return [extended_rosenbrock_problem(n) for n in sizes] + [logistic_problem(samples, features)]
 
 
 # ----------------------------------------------------------------------------- solvers
-Solve = Callable[[SecondOrderProblem, np.ndarray], dict[str, Any]]
+Solve = Callable[[Problem, np.ndarray], dict[str, Any]]
 
 
 def _row(res: Any) -> dict[str, Any]:
@@ -145,8 +140,11 @@ def _row(res: Any) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def _fusedopt(method: str, source: str | None) -> Solve:
-    def solve(problem: SecondOrderProblem, x0: np.ndarray) -> dict[str, Any]:
+def fusedopt_solver(method: str, source: str | None) -> Solve:
+    """``fusedopt.minimize`` with ``method`` and its defaults; ``source``: the problem's
+    ``"hess"`` or ``"hessp"`` handed to it, or None."""
+
+    def solve(problem: Problem, x0: np.ndarray) -> dict[str, Any]:
         extra = {source: getattr(problem, source)} if source else {}
         return _row(minimize(problem.fun, x0, method=method, **extra))
 
@@ -157,8 +155,11 @@ def _dense(matrix: Any) -> np.ndarray:
     return matrix.toarray() if hasattr(matrix, "toarray") else matrix
 
 
-def _scipy(method: str, source: str | None) -> Solve:
-    def solve(problem: SecondOrderProblem, x0: np.ndarray) -> dict[str, Any]:
+def scipy_solver(method: str, source: str | None) -> Solve:
+    """``scipy.optimize.minimize`` with ``method`` and its defaults (L-BFGS-B: 15000
+    iterations and evaluations, fusedopt's limits)."""
+
+    def solve(problem: Problem, x0: np.ndarray) -> dict[str, Any]:
         from scipy.optimize import minimize as scipy_minimize
 
         extra: dict[str, Any] = {}
@@ -172,19 +173,19 @@ def _scipy(method: str, source: str | None) -> Solve:
     return solve
 
 
-def solvers(problem: SecondOrderProblem, have_scipy: bool) -> dict[str, Solve]:
+def solvers(problem: Problem, have_scipy: bool) -> dict[str, Solve]:
     """The solvers that apply to ``problem`` on this installation."""
     out: dict[str, Solve] = {}
     if have_scipy or problem.n <= MAX_DENSE_N:
-        out["fusedopt newton"] = _fusedopt("newton", "hess")
-    out["fusedopt newton-cg (hessp)"] = _fusedopt("newton-cg", "hessp")
-    out["fusedopt newton-cg (FD)"] = _fusedopt("newton-cg", None)
-    out["fusedopt L-BFGS"] = _fusedopt("lbfgs", None)
+        out["fusedopt newton"] = fusedopt_solver("newton", "hess")
+    out["fusedopt newton-cg (hessp)"] = fusedopt_solver("newton-cg", "hessp")
+    out["fusedopt newton-cg (FD)"] = fusedopt_solver("newton-cg", None)
+    out["fusedopt L-BFGS"] = fusedopt_solver("lbfgs", None)
     if have_scipy:
-        out["scipy L-BFGS-B"] = _scipy("L-BFGS-B", None)
-        out["scipy Newton-CG (hessp)"] = _scipy("Newton-CG", "hessp")
+        out["scipy L-BFGS-B"] = scipy_solver("L-BFGS-B", None)
+        out["scipy Newton-CG (hessp)"] = scipy_solver("Newton-CG", "hessp")
         if problem.n <= MAX_DENSE_N:
-            out["scipy trust-exact"] = _scipy("trust-exact", "hess")
+            out["scipy trust-exact"] = scipy_solver("trust-exact", "hess")
     return out
 
 
@@ -205,26 +206,41 @@ def compare_second_order(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def bench_problem(
-    problem: SecondOrderProblem, solve: dict[str, Solve], rounds: int
-) -> list[dict[str, Any]]:
-    """The rows of one problem: ``solve``'s solvers interleaved over ``rounds``."""
-    times: dict[str, list[float]] = {name: [] for name in solve}
-    last: dict[str, dict[str, Any]] = {}
-    if problem.n <= WARM_UP_MAX_N:  # first calls load LAPACK, allocate, fault pages in
-        for fn in solve.values():
-            fn(problem, problem.x0.copy())
-    for _ in range(rounds):
-        for name, fn in solve.items():
-            x0 = problem.x0.copy()
-            time.sleep(SETTLE_SECONDS)
-            t0 = time.perf_counter()
-            last[name] = fn(problem, x0)
-            times[name].append(time.perf_counter() - t0)
+def time_problem(
+    problem: Problem,
+    solve: dict[str, Solve],
+    rounds: int,
+    *,
+    warm_up: bool,
+    settle: float | None = None,
+    min_sample: float = 0.0,
+    max_repeats: int = 1,
+) -> tuple[dict[str, SolveSamples], TimedObjective, int]:
+    """``solve``'s solvers interleaved over ``rounds`` on ``problem``, every one calling
+    the same :class:`~.timing.TimedObjective` around ``problem.fun`` (see
+    :func:`.timing.interleaved_solves`), ``settle`` seconds (default
+    :data:`SETTLE_SECONDS`) before every solve. Returns the samples, the wrapper and
+    the repeat count."""
+    objective = TimedObjective(problem.fun)
+    timed = dataclasses.replace(problem, fun=objective)
+    calls = {name: (lambda x0, fn=fn: fn(timed, x0)) for name, fn in solve.items()}
+    samples, repeats = interleaved_solves(
+        calls, problem.x0, objective, rounds, warm_up=warm_up,
+        settle=SETTLE_SECONDS if settle is None else settle,
+        min_sample=min_sample, max_repeats=max_repeats,
+    )  # fmt: skip
+    return samples, objective, repeats
+
+
+def bench_problem(problem: Problem, solve: dict[str, Solve], rounds: int) -> list[dict[str, Any]]:
+    """The rows of one problem: ``solve``'s solvers interleaved over ``rounds`` (one
+    untimed solve each first up to n = :data:`WARM_UP_MAX_N`: the first calls load
+    LAPACK, allocate, fault pages in)."""
+    samples, _, _ = time_problem(problem, solve, rounds, warm_up=problem.n <= WARM_UP_MAX_N)
     rows = []
-    for name in solve:
-        row = dict(problem=problem.name, n=problem.n, solver=name, **last[name])
-        row["seconds"] = median(times[name])
+    for name, s in samples.items():
+        row = dict(problem=problem.name, n=problem.n, solver=name, **s.last)
+        row["seconds"] = median(s.seconds)
         row["success"] = row.pop("success")  # the documented column order
         rows.append(row)
     return rows
