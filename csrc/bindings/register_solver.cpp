@@ -50,42 +50,49 @@ std::string must_be(const char* name, const std::string& what, py::handle value)
   return std::string(name) + " must be " + what + ", got " + py::repr(value).cast<std::string>();
 }
 
-void read(py::handle value, const char* name, std::int64_t& out) {
-  if (!is_int(value)) throw py::value_error(must_be(name, "an int", value));
+// Each reader converts a Python value into the field's type; a value of
+// another type is refused with the check's what(). The range is the check's
+// business (the solvers run it), except where the value cannot be held at all.
+template <class Check>
+void read(py::handle value, const char* name, std::int64_t& out, const Check& check) {
+  if (!is_int(value)) throw py::value_error(must_be(name, check.what(), value));
   const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
   if (!index) throw py::error_already_set();
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
-  if (overflow != 0) throw py::value_error(must_be(name, "an int that fits in 64 bits", value));
+  if (overflow != 0) throw py::value_error(must_be(name, check.what(), value));
   out = v;
 }
 
-void read(py::handle value, const char* name, double& out) {
-  if (!is_real(value)) throw py::value_error(must_be(name, "a real number", value));
+template <class Check>
+void read(py::handle value, const char* name, double& out, const Check& check) {
+  if (!is_real(value)) throw py::value_error(must_be(name, check.what(), value));
   const double v = PyFloat_AsDouble(value.ptr());
   if (v == -1.0 && PyErr_Occurred()) {  // an int beyond float64
     PyErr_Clear();
-    throw py::value_error(must_be(name, "a finite number", value));
+    throw py::value_error(must_be(name, check.what(), value));
   }
   out = v;
 }
 
-void read(py::handle value, const char* name, bool& out) {
-  if (!is_bool(value)) throw py::type_error(must_be(name, "a bool", value));
+void read(py::handle value, const char* name, bool& out, const option::Flag& check) {
+  if (!is_bool(value)) throw py::type_error(must_be(name, check.what(), value));
   out = PyObject_IsTrue(value.ptr()) == 1;
 }
 
-void read(py::handle value, const char* name, std::optional<std::int64_t>& out) {
+void read(py::handle value, const char* name, std::optional<std::int64_t>& out,
+          const option::OptionalIntIn& check) {
   if (value.is_none()) {
     out.reset();
     return;
   }
   std::int64_t v = 0;
-  read(value, name, v);
+  read(value, name, v, check);
   out = v;
 }
 
-void read(py::handle value, const char* name, std::optional<LineSearchKind>& out) {
+void read(py::handle value, const char* name, std::optional<LineSearchKind>& out,
+          const option::LineSearch& check) {
   if (value.is_none()) {
     out.reset();
     return;
@@ -98,9 +105,7 @@ void read(py::handle value, const char* name, std::optional<LineSearchKind>& out
         return;
       }
   }
-  std::string choices = "None";
-  for (const auto& entry : kLineSearchNames) choices += std::string(", '") + entry.name + "'";
-  throw py::value_error(must_be(name, "one of " + choices, value));
+  throw py::value_error(must_be(name, check.what(), value));
 }
 
 std::string python_list(std::vector<std::string> items) {
@@ -115,7 +120,7 @@ template <class Options>
 void check_names(const py::dict& given, const char* method) {
   std::vector<std::string> names;
   Options defaults;
-  Options::fields(defaults, [&](const char* name, auto&) { names.push_back(name); });
+  Options::fields(defaults, [&](const char* name, auto&, auto&&) { names.push_back(name); });
   std::vector<std::string> unknown, valid;
   for (const auto& item : given) {
     const bool known = py::isinstance<py::str>(item.first) &&
@@ -133,8 +138,8 @@ template <class Options>
 Options read_options(const py::dict& given, Method<Options> method) {
   check_names<Options>(given, method.name);
   Options options;
-  Options::fields(options, [&](const char* name, auto& field) {
-    if (given.contains(name)) read(given[name], name, field);
+  Options::fields(options, [&](const char* name, auto& field, const auto& check) {
+    if (given.contains(name)) read(given[name], name, field, check);
   });
   return options;
 }
@@ -158,7 +163,7 @@ py::dict solver_defaults(const std::string& method) {
     using Options = typename decltype(m)::Options;
     py::dict out;
     const Options defaults;
-    Options::fields(defaults, [&](const char* name, const auto& field) {
+    Options::fields(defaults, [&](const char* name, const auto& field, auto&&) {
       out[name] = to_python(field);
     });
     return out;
@@ -176,8 +181,12 @@ py::dict status_messages() {
 
 LbfgsOptions read_lbfgs_options(const py::dict& options, py::handle l1, py::handle step_scale) {
   LbfgsOptions out = read_options(options, kLbfgs);
-  read(l1, "l1", out.l1);
-  read(step_scale, "step_scale", out.step_scale);
+  py::dict given;
+  given["l1"] = l1;
+  given["step_scale"] = step_scale;
+  LbfgsOptions::arguments(out, [&](const char* name, auto& field, const auto& check) {
+    read(given[name], name, field, check);
+  });
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "../line_search/backtracking.hpp"
 #include "../line_search/more_thuente.hpp"
@@ -15,11 +16,15 @@
 
 namespace fusedopt {
 
+std::string option::LineSearch::what() const {
+  std::string out = "one of None";
+  for (const auto& entry : kLineSearchNames) out += std::string(", '") + entry.name + "'";
+  return out;
+}
+
 void LbfgsOptions::validate() const {
-  SolverOptions::validate();
-  solver::check_int("history_size", history_size, 1, std::numeric_limits<int>::max());
-  solver::check_nonneg("l1", l1);
-  solver::check_positive("step_scale", step_scale);
+  solver::check_fields(*this);
+  arguments(*this, solver::run_check);
   if (l1 > 0.0 && line_search == LineSearchKind::strong_wolfe)
     solver::fail("line_search='strong_wolfe' is not valid with l1 > 0 (OWL-QN backtracks)");
 }

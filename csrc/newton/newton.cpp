@@ -36,11 +36,7 @@
 
 namespace fusedopt {
 
-void NewtonCgOptions::validate() const {
-  SolverOptions::validate();
-  if (max_cg) solver::check_int("max_cg", *max_cg, 1);
-  solver::check_open_interval("eta_max", eta_max, 0.0, 1.0, "(0, 1)");
-}
+void NewtonCgOptions::validate() const { solver::check_fields(*this); }
 
 namespace {
 

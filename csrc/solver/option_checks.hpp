@@ -1,26 +1,27 @@
 #pragma once
-// The checks behind every solver's validate(): each throws
-// std::invalid_argument with a message that names the option and shows the
-// value as Python would (fo.minimize's errors come from here).
+// Running the checks fields() declares (fusedopt/solver.hpp), and the message
+// format they share: "<name> must be <what>, got <value>", the value shown as
+// Python's repr would show it.
 #include <cstdint>
-#include <limits>
 #include <string>
 
 namespace fusedopt::solver {
 
-// value as Python's repr shows a float: shortest round trip, "1.0", "nan", "inf".
+// A float as Python's repr: shortest round trip, "1.0", "nan", "inf".
 std::string shown(double value);
 
 [[noreturn]] void fail(const std::string& message);
+[[noreturn]] void fail(const char* name, const std::string& what, const std::string& value);
 
-void check_int(const char* name, std::int64_t value, std::int64_t lo,
-               std::int64_t hi = std::numeric_limits<std::int64_t>::max());
-// A finite number >= 0.
-void check_nonneg(const char* name, double value);
-// A finite number > 0.
-void check_positive(const char* name, double value);
-// lo < value < hi; `interval` writes it for the message, e.g. "(c1, 1)".
-void check_open_interval(const char* name, double value, double lo, double hi,
-                         const char* interval);
+// A visitor for fields(): runs each declared check.
+inline constexpr auto run_check = [](const char* name, const auto& value, const auto& check) {
+  check.check(name, value);
+};
+
+// Runs the check of every option Options::fields() declares.
+template <class Options>
+void check_fields(const Options& options) {
+  Options::fields(options, run_check);
+}
 
 }  // namespace fusedopt::solver

@@ -1,5 +1,4 @@
-// SolverOptions, the status messages, and the option checks every solver's
-// validate() uses.
+// The option checks (fusedopt/solver.hpp), SolverOptions::validate, the status messages.
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -24,40 +23,37 @@ std::string shown(double value) {
 
 void fail(const std::string& message) { throw std::invalid_argument(message); }
 
-void check_int(const char* name, std::int64_t value, std::int64_t lo, std::int64_t hi) {
-  if (value < lo || value > hi)
-    fail(std::string(name) + " must be an int in [" + std::to_string(lo) + ", " +
-         std::to_string(hi) + "], got " + std::to_string(value));
-}
-
-void check_nonneg(const char* name, double value) {
-  if (!(value >= 0.0) || !std::isfinite(value))
-    fail(std::string(name) + " must be a finite number >= 0, got " + shown(value));
-}
-
-void check_positive(const char* name, double value) {
-  if (!(value > 0.0) || !std::isfinite(value))
-    fail(std::string(name) + " must be a finite number > 0, got " + shown(value));
-}
-
-void check_open_interval(const char* name, double value, double lo, double hi,
-                         const char* interval) {
-  if (!(value > lo && value < hi))
-    fail(std::string(name) + " must be in " + interval + ", got " + shown(value));
+void fail(const char* name, const std::string& what, const std::string& value) {
+  fail(std::string(name) + " must be " + what + ", got " + value);
 }
 
 }  // namespace solver
 
-void SolverOptions::validate() const {
-  constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();  // line searches count in int
-  solver::check_int("max_iter", max_iter, 0);
-  solver::check_int("max_fev", max_fev, 1);
-  solver::check_nonneg("gtol", gtol);
-  solver::check_nonneg("ftol", ftol);
-  solver::check_int("max_ls", max_ls, 1, kIntMax);
-  solver::check_open_interval("c1", c1, 0.0, 1.0, "(0, 1)");
-  solver::check_open_interval("c2", c2, c1, 1.0, "(c1, 1)");
+namespace option {
+
+std::string IntIn::what() const {
+  return "an int in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
 }
+
+void IntIn::check(const char* name, std::int64_t value) const {
+  if (value < lo || value > hi) solver::fail(name, what(), std::to_string(value));
+}
+
+void NonNegative::check(const char* name, double value) const {
+  if (!(value >= 0.0 && std::isfinite(value))) solver::fail(name, what(), solver::shown(value));
+}
+
+void Positive::check(const char* name, double value) const {
+  if (!(value > 0.0 && std::isfinite(value))) solver::fail(name, what(), solver::shown(value));
+}
+
+void Between::check(const char* name, double value) const {
+  if (!(value > lo && value < hi)) solver::fail(name, what(), solver::shown(value));
+}
+
+}  // namespace option
+
+void SolverOptions::validate() const { solver::check_fields(*this); }
 
 const char* status_message(SolverStatus status) noexcept {
   switch (status) {

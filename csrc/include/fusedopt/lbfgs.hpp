@@ -4,7 +4,9 @@
 // solver shares (fusedopt/solver.hpp).
 #include <cstdint>
 #include <memory>
+#include <limits>
 #include <optional>
+#include <string>
 
 #include "fusedopt/objective.hpp"
 #include "fusedopt/solver.hpp"
@@ -23,21 +25,35 @@ inline constexpr LineSearchName kLineSearchNames[] = {
     {"backtracking", LineSearchKind::backtracking},
 };
 
+namespace option {
+// None (chosen by l1) or a kind of kLineSearchNames.
+struct LineSearch {
+  std::string what() const;  // "one of None, 'strong_wolfe', 'backtracking'"
+  void check(const char*, const std::optional<LineSearchKind>&) const {}
+};
+}  // namespace option
+
 struct LbfgsOptions : SolverOptions {
   std::int64_t history_size = 10;  // m, the number of (s, y) pairs kept
   // None: strong_wolfe, or backtracking with l1 > 0 (OWL-QN backtracks).
   std::optional<LineSearchKind> line_search;
   bool backtracking_wolfe = false;  // backtracking: also require the weak Wolfe condition
-  // Arguments of their own in fo.minimize, not options:
   double l1 = 0.0;          // > 0: minimize f + l1 * |x|_1 with OWL-QN
   double step_scale = 1.0;  // multiplies every line search's first trial step
 
   template <class Self, class Visit>
   static void fields(Self& self, Visit&& visit) {
-    visit("history_size", self.history_size);
+    visit("history_size", self.history_size, option::IntIn{1, std::numeric_limits<int>::max()});
     SolverOptions::fields(self, visit);
-    visit("line_search", self.line_search);
-    visit("backtracking_wolfe", self.backtracking_wolfe);
+    visit("line_search", self.line_search, option::LineSearch{});
+    visit("backtracking_wolfe", self.backtracking_wolfe, option::Flag{});
+  }
+
+  // fo.minimize's arguments of their own (not options), declared as fields() declares options.
+  template <class Self, class Visit>
+  static void arguments(Self& self, Visit&& visit) {
+    visit("l1", self.l1, option::NonNegative{});
+    visit("step_scale", self.step_scale, option::Positive{});
   }
 
   LineSearchKind line_search_kind() const {

@@ -28,8 +28,8 @@ struct NewtonCgOptions : SolverOptions {
   template <class Self, class Visit>
   static void fields(Self& self, Visit&& visit) {
     SolverOptions::fields(self, visit);
-    visit("max_cg", self.max_cg);
-    visit("eta_max", self.eta_max);
+    visit("max_cg", self.max_cg, option::OptionalIntIn{{1}});
+    visit("eta_max", self.eta_max, option::Between{0.0, 1.0, "(0, 1)"});
   }
   // Throws std::invalid_argument with a message that names the option.
   void validate() const;

@@ -1,13 +1,56 @@
 #pragma once
 // What the solvers of fo.minimize share (L-BFGS / OWL-QN, exact Newton,
 // Newton-CG): the options of their outer loop, why a run stopped, and what it
-// returns. Each options struct lists its fields once, in fields(): the
-// bindings read options by those names and export the defaults from them.
+// returns. Each options struct declares every option once, in fields(): its
+// name, its field (holding the default) and its check. validate() runs the
+// checks; the bindings read options by those names (their type errors say
+// the check's what()) and export the defaults.
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace fusedopt {
+
+// The checks of option values: check(name, value) throws std::invalid_argument
+// with "<name> must be <what()>, got <value>".
+namespace option {
+
+struct IntIn {
+  std::int64_t lo;
+  std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  std::string what() const;  // "an int in [lo, hi]"
+  void check(const char* name, std::int64_t value) const;
+};
+// An int in [lo, hi], or None (std::nullopt: the default, the solver's own choice).
+struct OptionalIntIn {
+  IntIn range;
+  std::string what() const { return range.what(); }
+  void check(const char* name, const std::optional<std::int64_t>& value) const {
+    if (value) range.check(name, *value);
+  }
+};
+struct NonNegative {
+  std::string what() const { return "a finite number >= 0"; }
+  void check(const char* name, double value) const;
+};
+struct Positive {
+  std::string what() const { return "a finite number > 0"; }
+  void check(const char* name, double value) const;
+};
+struct Between {  // lo < value < hi
+  double lo, hi;
+  const char* interval;  // as the message writes it, e.g. "(c1, 1)"
+  std::string what() const { return std::string("in ") + interval; }
+  void check(const char* name, double value) const;
+};
+struct Flag {
+  std::string what() const { return "a bool"; }
+  void check(const char*, bool) const {}
+};
+
+}  // namespace option
 
 // Why a solver stopped. success <=> gtol or ftol.
 enum class SolverStatus : int {
@@ -41,16 +84,17 @@ struct SolverOptions {
   double c1 = 1e-4;          // sufficient decrease (Armijo)
   double c2 = 0.9;           // curvature (Wolfe)
 
-  // visit(name, field) for every option, in the order the documentation lists them.
+  // visit(name, field, check) for every option, in the order the documentation lists them.
   template <class Self, class Visit>
   static void fields(Self& self, Visit&& visit) {
-    visit("max_iter", self.max_iter);
-    visit("max_fev", self.max_fev);
-    visit("gtol", self.gtol);
-    visit("ftol", self.ftol);
-    visit("max_ls", self.max_ls);
-    visit("c1", self.c1);
-    visit("c2", self.c2);
+    constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();  // searches count in int
+    visit("max_iter", self.max_iter, option::IntIn{0});
+    visit("max_fev", self.max_fev, option::IntIn{1});
+    visit("gtol", self.gtol, option::NonNegative{});
+    visit("ftol", self.ftol, option::NonNegative{});
+    visit("max_ls", self.max_ls, option::IntIn{1, kIntMax});
+    visit("c1", self.c1, option::Between{0.0, 1.0, "(0, 1)"});
+    visit("c2", self.c2, option::Between{self.c1, 1.0, "(c1, 1)"});
   }
 
   // Throws std::invalid_argument with a message that names the option.
