@@ -15,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   fusedopt::bindings::register_info(m);
   fusedopt::bindings::register_optim(m);
   fusedopt::bindings::register_regularizers(m);
+  fusedopt::bindings::register_solver(m);
   fusedopt::bindings::register_lbfgs(m);
   fusedopt::bindings::register_newton(m);
   fusedopt::bindings::register_roofline(m);

@@ -1,12 +1,12 @@
 // fusedopt._core.lbfgs_minimize: runs the C++ solver with the GIL released and
-// takes it back only to call the user's function and callback. Options were
-// validated in Python (fusedopt/minimize.py); LbfgsParams::validate checks again.
+// takes it back only to call the user's function and callback; options are
+// read by solver_options.hpp and checked by LbfgsOptions::validate. Also
+// torch.optim.LBFGS's step (fusedopt.torch.LBFGS).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,34 +14,12 @@
 #include "fusedopt/torch_lbfgs.hpp"
 #include "py_callbacks.hpp"
 #include "register.hpp"
+#include "solver_options.hpp"
 
 namespace py = pybind11;
 
 namespace fusedopt::bindings {
 namespace {
-
-LbfgsParams parse_params(const py::dict& options, double l1) {
-  LbfgsParams p;
-  p.history_size = options["history_size"].cast<int>();
-  p.max_iter = options["max_iter"].cast<std::int64_t>();
-  p.max_fev = options["max_fev"].cast<std::int64_t>();
-  p.gtol = options["gtol"].cast<double>();
-  p.ftol = options["ftol"].cast<double>();
-  const auto kind = options["line_search"].cast<std::string>();
-  p.line_search = kind == "backtracking" ? LineSearchKind::backtracking : LineSearchKind::strong_wolfe;
-  p.max_ls = options["max_ls"].cast<int>();
-  p.c1 = options["c1"].cast<double>();
-  p.c2 = options["c2"].cast<double>();
-  p.backtracking_wolfe = options["backtracking_wolfe"].cast<bool>();
-  p.l1 = l1;
-  if (options.contains("step_scale")) p.step_scale = options["step_scale"].cast<double>();
-  try {
-    p.validate();
-  } catch (const std::invalid_argument& e) {
-    throw py::value_error(e.what());
-  }
-  return p;
-}
 
 // Runs `session` from x (updated in place) on the user's fun; the GIL is
 // released except inside fun and callback.
@@ -54,30 +32,25 @@ py::dict run_with(LbfgsSession& session, const py::object& fun, const py::array&
   const Objective objective = python_objective(fun, args, shape, n, gradient_from);
   const IterationCallback on_iteration = python_callback(callback, shape, n);
 
-  LbfgsResult result;
+  SolverResult result;
   {
     py::gil_scoped_release release;
     result = session.run(objective, x.mutable_data(), on_iteration);
   }
-  py::dict out;
-  out["fun"] = result.f;
-  out["jac"] = user_x(result.g.data(), shape, n);
-  out["nit"] = result.nit;
-  out["nfev"] = result.nfev;
-  out["status"] = static_cast<int>(result.status);
-  out["message"] = result.message;
-  return out;
+  return result_dict(result, shape, n);
 }
 
-std::unique_ptr<LbfgsSession> make_session(std::int64_t n, const py::dict& options, double l1) {
-  const LbfgsParams params = parse_params(options, l1);
-  return std::make_unique<LbfgsSession>(n, params);
+std::unique_ptr<LbfgsSession> make_session(std::int64_t n, const py::dict& options,
+                                           const py::object& l1, const py::object& step_scale) {
+  return std::make_unique<LbfgsSession>(n, read_lbfgs_options(options, l1, step_scale));
 }
 
 py::dict lbfgs_minimize(const py::object& fun, const py::array& x, const Shape& shape,
-                        const py::tuple& args, const py::dict& options, double l1,
-                        const py::object& callback, const std::string& gradient_from) {
-  const auto session = make_session(static_cast<std::int64_t>(x.size()), options, l1);
+                        const py::tuple& args, const py::dict& options, const py::object& l1,
+                        const py::object& step_scale, const py::object& callback,
+                        const std::string& gradient_from) {
+  const auto session =
+      make_session(static_cast<std::int64_t>(x.size()), options, l1, step_scale);
   return run_with(*session, fun, x, shape, args, callback, gradient_from);
 }
 
@@ -122,7 +95,8 @@ void register_lbfgs(py::module_& m) {
       .def("step", &torch_lbfgs_step, py::arg("fun"), py::arg("x"), py::arg("options"),
            "torch.optim.LBFGS's step from x (updated in place); fun(x) -> (loss, grad).");
   py::class_<LbfgsSession>(m, "LbfgsSession")
-      .def(py::init(&make_session), py::arg("n"), py::arg("options"), py::arg("l1"))
+      .def(py::init(&make_session), py::arg("n"), py::arg("options"), py::arg("l1"),
+           py::arg("step_scale") = 1.0)
       .def_property_readonly("size", &LbfgsSession::size)
       .def(
           "run",
@@ -132,8 +106,8 @@ void register_lbfgs(py::module_& m) {
           py::arg("fun"), py::arg("x"), py::arg("shape"), py::arg("args"), py::arg("callback"),
           "Continue minimizing from x (updated in place) with the history of earlier runs.");
   m.def("lbfgs_minimize", &lbfgs_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
-        py::arg("args"), py::arg("options"), py::arg("l1"), py::arg("callback"),
-        py::arg("gradient_from") = "fun",
+        py::arg("args"), py::arg("options"), py::arg("l1"), py::arg("step_scale"),
+        py::arg("callback"), py::arg("gradient_from") = "fun",
         "Minimize with L-BFGS (OWL-QN if l1 > 0); x (float64, C-contiguous) holds the "
         "result.");
 }

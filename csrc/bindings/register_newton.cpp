@@ -1,55 +1,24 @@
 // fusedopt._core.newton_minimize and newton_cg_minimize: the C++ Newton outer
 // loop (fusedopt/newton.hpp) with the GIL released, taking it back only to
 // call the user's fun, hessp and callback, and (exact Newton) the Python step
-// that factors the Hessian with LAPACK. Options were validated in Python
-// (fusedopt/minimize.py); NewtonParams::validate checks again.
+// that factors the Hessian with LAPACK; options are read by solver_options.hpp
+// and checked by the solvers (SolverOptions / NewtonCgOptions::validate).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cmath>
-#include <stdexcept>
 #include <string>
 
 #include "fusedopt/newton.hpp"
 #include "py_callbacks.hpp"
 #include "register.hpp"
+#include "solver_options.hpp"
 
 namespace py = pybind11;
 
 namespace fusedopt::bindings {
 namespace {
-
-NewtonParams parse_params(const py::dict& options) {
-  NewtonParams p;
-  p.max_iter = options["max_iter"].cast<std::int64_t>();
-  p.max_fev = options["max_fev"].cast<std::int64_t>();
-  p.gtol = options["gtol"].cast<double>();
-  p.ftol = options["ftol"].cast<double>();
-  p.max_ls = options["max_ls"].cast<int>();
-  p.c1 = options["c1"].cast<double>();
-  p.c2 = options["c2"].cast<double>();
-  if (options.contains("max_cg")) p.max_cg = options["max_cg"].cast<std::int64_t>();
-  if (options.contains("eta_max")) p.eta_max = options["eta_max"].cast<double>();
-  try {
-    p.validate();
-  } catch (const std::invalid_argument& e) {
-    throw py::value_error(e.what());
-  }
-  return p;
-}
-
-py::dict result_dict(const NewtonResult& result, const Shape& shape, std::int64_t n) {
-  py::dict out;
-  out["fun"] = result.f;
-  out["jac"] = user_x(result.g.data(), shape, n);
-  out["nit"] = result.nit;
-  out["nfev"] = result.nfev;
-  out["nhev"] = result.nhev;
-  out["status"] = static_cast<int>(result.status);
-  out["message"] = result.message;
-  return out;
-}
 
 // step(x, g) -> (s, d or None, d'Hd) on flat float64 arrays: fusedopt's own
 // Python code (minimize.py), so its arrays are read without user-facing checks.
@@ -74,11 +43,11 @@ py::dict newton_minimize(const py::object& fun, const py::array& x_array, const 
                          const py::object& callback, const std::string& gradient_from) {
   auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
-  const NewtonParams params = parse_params(options);
+  const SolverOptions params = read_newton_options(options);
   const Objective objective = python_objective(fun, args, shape, n, gradient_from);
   const IterationCallback on_iteration = python_callback(callback, shape, n);
   const NewtonStepFn step_fn = python_step(step, n);
-  NewtonResult result;
+  SolverResult result;
   {
     py::gil_scoped_release release;
     result = minimize_newton(objective, x.mutable_data(), n, params, step_fn, on_iteration);
@@ -119,7 +88,7 @@ py::dict newton_cg_minimize(const py::object& fun, const py::array& x_array, con
                             const py::object& callback, const std::string& gradient_from) {
   auto x = solver_x(x_array);
   const auto n = static_cast<std::int64_t>(x.size());
-  const NewtonParams params = parse_params(options);
+  const NewtonCgOptions params = read_newton_cg_options(options);
   const Objective objective = python_objective(fun, args, shape, n, gradient_from);
   const IterationCallback on_iteration = python_callback(callback, shape, n);
   PythonProducts python(hessp, args, shape, n);
@@ -127,7 +96,7 @@ py::dict newton_cg_minimize(const py::object& fun, const py::array& x_array, con
   products.at = [&python](const double* xp) { python.at(xp); };
   products.times = [&python](const double* p, double* hp) { python.times(p, hp); };
   products.per_product = per_product;
-  NewtonResult result;
+  SolverResult result;
   {
     py::gil_scoped_release release;
     result = minimize_newton_cg(objective, x.mutable_data(), n, params,

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "vectors.hpp"
+#include "../solver/vectors.hpp"
 
 namespace fusedopt::lbfgs {
+
+using solver::Vectors;
 
 class History {
  public:

@@ -9,7 +9,7 @@ TruncatedCg::TruncatedCg(std::int64_t n, std::int64_t max_iter)
     : max_iter_(max_iter), r_(n), d_(n), hd_(n) {}
 
 CgOutcome TruncatedCg::solve(const Product& product, const double* g, double tol, double* s,
-                             const lbfgs::Vectors& v) {
+                             const solver::Vectors& v) {
   const std::int64_t n = v.size();
   CgOutcome out;
   std::fill(s, s + n, 0.0);

@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-#include "../lbfgs/vectors.hpp"
+#include "../solver/vectors.hpp"
 
 namespace fusedopt::newton {
 
@@ -28,7 +28,7 @@ class TruncatedCg {
  public:
   TruncatedCg(std::int64_t n, std::int64_t max_iter);
   CgOutcome solve(const Product& product, const double* g, double tol, double* s,
-                  const lbfgs::Vectors& v);
+                  const solver::Vectors& v);
 
  private:
   std::int64_t max_iter_;

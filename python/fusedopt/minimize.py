@@ -12,58 +12,39 @@ kernels; they take the GIL back only to call ``fun``, ``hessp``,
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from . import _core
-from . import _validation as V
 from . import newton as _newton
 from .gradcheck import numerical_gradient
 
 __all__ = ["METHODS", "STATUS_MESSAGES", "OptimizeResult", "minimize"]
 
-#: The valid ``method`` names (case-insensitive).
+#: The methods by canonical name.
 METHODS = ("lbfgs", "newton", "newton-cg")
 
-#: status code -> meaning; ``success`` is True for 0 and 1.
-STATUS_MESSAGES = {
-    0: "converged: the gradient's infinity norm is <= gtol",
-    1: "converged: the relative reduction of f is <= ftol",
-    2: "stopped: max_iter iterations reached",
-    3: "stopped: max_fev function evaluations reached",
-    4: "stopped: the line search found no acceptable step",
-    5: "stopped: the callback raised StopIteration",
-    6: "stopped: the objective or its gradient is not finite",
-}
+#: Every accepted spelling of ``method`` (compared in lower case): fusedopt's and
+#: scipy's names. "L-BFGS-B" is L-BFGS without bounds (fusedopt has no bounds).
+METHOD_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "lbfgs": "lbfgs",
+        "l-bfgs": "lbfgs",
+        "l-bfgs-b": "lbfgs",
+        "newton": "newton",
+        "newton-cg": "newton-cg",
+    }
+)
 
-#: Options of every method.
-COMMON_OPTIONS: dict[str, Any] = {
-    "max_iter": 15000,
-    "max_fev": 15000,
-    "gtol": 1e-5,
-    "ftol": 2.2e-9,
-    "max_ls": 20,
-    "c1": 1e-4,
-    "c2": 0.9,
-}
-#: L-BFGS / OWL-QN's options.
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "history_size": 10,
-    **COMMON_OPTIONS,
-    "line_search": None,  # "strong_wolfe" for L-BFGS, "backtracking" for OWL-QN
-    "backtracking_wolfe": False,
-}
-#: Options per method.
-METHOD_OPTIONS: dict[str, dict[str, Any]] = {
-    "lbfgs": DEFAULT_OPTIONS,
-    "newton": COMMON_OPTIONS,
-    "newton-cg": {
-        **COMMON_OPTIONS,
-        "max_cg": None,  # CG iterations per Newton iteration; None: 20·n (as scipy)
-        "eta_max": 0.5,  # the largest Eisenstat–Walker forcing term
-    },
-}
+#: status code -> meaning, from the C++ core; ``success`` is True for 0 and 1.
+STATUS_MESSAGES: Mapping[int, str] = MappingProxyType(_core.status_messages())
+
+#: Each method's options and their defaults, from the C++ core (which also checks them).
+METHOD_OPTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {method: MappingProxyType(_core.solver_defaults(method)) for method in METHODS}
+)
 
 
 class OptimizeResult(dict):
@@ -103,84 +84,15 @@ class OptimizeResult(dict):
         return "\n".join(f"{k.rjust(width)}: {v!r}" for k, v in self.items())
 
 
-def _check_options(
-    options: Mapping[str, Any] | None, l1: float, method: str = "lbfgs"
-) -> dict[str, Any]:
-    defaults = METHOD_OPTIONS[method]
-    merged = dict(defaults)
-    if options is not None:
-        unknown = set(options) - set(defaults)
-        if unknown:
-            raise ValueError(
-                f"unknown options {sorted(unknown)} for method={method!r}; valid options are "
-                f"{sorted(defaults)}"
-            )
-        merged.update(options)
-    _check_common(merged)
-    if method == "lbfgs":
-        _check_lbfgs(merged, l1)
-    elif method == "newton-cg":
-        _check_newton_cg(merged)
-    return merged
-
-
-#: The largest value of each integer option: what its C++ field holds.
-_INT_MAX = {"history_size": 2**31 - 1, "max_ls": 2**31 - 1}
-
-
-def _check_int(merged: dict[str, Any], name: str, minimum: int) -> None:
-    value, maximum = merged[name], _INT_MAX.get(name, 2**63 - 1)
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or not minimum <= value <= maximum
-    ):
-        raise ValueError(f"{name} must be an int in [{minimum}, {maximum}], got {value!r}")
-
-
-def _check_common(merged: dict[str, Any]) -> None:
-    for name, minimum in (("max_iter", 0), ("max_fev", 1), ("max_ls", 1)):
-        _check_int(merged, name, minimum)
-    V.nonneg(merged["gtol"], "gtol")
-    V.nonneg(merged["ftol"], "ftol")
-    c1, c2 = merged["c1"], merged["c2"]
-    V.finite(c1, "c1")
-    V.finite(c2, "c2")
-    if not 0 < c1 < 1:
-        raise ValueError(f"c1 must be in (0, 1), got {c1!r}")
-    if not c1 < c2 < 1:
-        raise ValueError(f"c2 must be in (c1, 1), got {c2!r}")
-
-
-def _check_lbfgs(merged: dict[str, Any], l1: float) -> None:
-    _check_int(merged, "history_size", 1)
-    if merged["line_search"] is None:
-        merged["line_search"] = "backtracking" if l1 > 0 else "strong_wolfe"
-    if merged["line_search"] not in ("strong_wolfe", "backtracking"):
-        raise ValueError(
-            f"line_search must be 'strong_wolfe' or 'backtracking', got {merged['line_search']!r}"
-        )
-    if l1 > 0 and merged["line_search"] != "backtracking":
-        raise ValueError("line_search='strong_wolfe' is not valid with l1 > 0 (OWL-QN backtracks)")
-    V.flag(merged["backtracking_wolfe"], "backtracking_wolfe")
-
-
-def _check_newton_cg(merged: dict[str, Any]) -> None:
-    if merged["max_cg"] is None:
-        merged["max_cg"] = 0  # the C++ default, 20·n
-    else:
-        _check_int(merged, "max_cg", 1)
-    eta_max = merged["eta_max"]
-    V.finite(eta_max, "eta_max")
-    if not 0 < eta_max < 1:
-        raise ValueError(f"eta_max must be in (0, 1), got {eta_max!r}")
-
-
-def _check_method(method: Any, l1: float, hess: Any, hessp: Any) -> str:
+def _check_method(method: Any, l1: Any, hess: Any, hessp: Any) -> str:
     """The canonical method name; raises on a combination that cannot work."""
-    if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)} (any case), got {method!r}")
-    method = method.lower()
+    canonical = METHOD_NAMES.get(method.lower()) if isinstance(method, str) else None
+    if canonical is None:
+        raise ValueError(
+            "method must be 'lbfgs' (or scipy's 'L-BFGS-B', 'L-BFGS'), 'newton' or "
+            f"'newton-cg' (scipy's 'Newton-CG'), in any case; got {method!r}"
+        )
+    method = canonical
     for name, value in (("hess", hess), ("hessp", hessp)):
         if value is not None and not callable(value):
             raise TypeError(f"{name} must be callable or None, got {value!r}")
@@ -191,9 +103,9 @@ def _check_method(method: Any, l1: float, hess: Any, hessp: Any) -> str:
                 "L-BFGS builds its own curvature model: drop them or choose a Newton method"
             )
         return method
-    if l1 > 0:
+    if not _is_default(l1, 0.0):
         raise ValueError(
-            f"l1 > 0 is not supported by method={method!r} (f + l1·|x|_1 is not twice "
+            f"l1={l1!r} is not supported by method={method!r} (f + l1·|x|_1 is not twice "
             "differentiable): use method='lbfgs' (OWL-QN)"
         )
     if method == "newton":
@@ -202,6 +114,11 @@ def _check_method(method: Any, l1: float, hess: Any, hessp: Any) -> str:
         if hessp is not None:
             raise ValueError("method='newton' uses hess; hessp is for method='newton-cg'")
     return method
+
+
+def _is_default(value: Any, default: float) -> bool:
+    """Whether an argument only L-BFGS reads was left at its default (or given equal)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and value == default
 
 
 def _with_gradient(fun: Callable[..., Any], jac: Any) -> Callable[..., tuple[float, np.ndarray]]:
@@ -302,7 +219,9 @@ def minimize(
         (2·n evaluations of fun per gradient: slow, for small problems;
         L-BFGS only: the Newton methods need the gradient).
     method : {"lbfgs", "newton", "newton-cg"}
-        Case-insensitive.
+        Case-insensitive; scipy's names work too: "L-BFGS-B" and "L-BFGS" are
+        "lbfgs" (fusedopt has no bounds), "Newton-CG" is "newton-cg". See
+        :data:`METHOD_NAMES`.
     hess : callable, optional
         ``hess(x, *args)``: the Hessian, an (n, n) array (or of shape
         ``x0.shape + x0.shape``) or a ``scipy.sparse`` matrix; symmetric to
@@ -328,7 +247,9 @@ def minimize(
         ``backtracking_wolfe`` (False: also require the weak Wolfe condition
         when backtracking). Newton-CG also: ``max_cg`` (None: 20·n CG
         iterations per Newton iteration, as scipy), ``eta_max`` (0.5).
-        Keys not valid for the method are an error.
+        Keys not valid for the method are an error. The defaults are
+        :data:`METHOD_OPTIONS` (read from the C++ core, which checks every
+        option).
     step_scale : float
         L-BFGS only: multiplies the first trial step of every line search
         (torch's ``lr`` in ``fusedopt.torch.LBFGS``); 1 is the quasi-Newton
@@ -368,27 +289,27 @@ def minimize(
         raise TypeError(f"callback must be callable or None, got {callback!r}")
     if not isinstance(args, tuple):
         args = (args,)
-    V.nonneg(l1, "l1")
-    method = _check_method(method, float(l1), hess, hessp)
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a mapping or None, got {type(options).__name__}")
+    opts = dict(options or {})  # the core reads and checks the options
+    method = _check_method(method, l1, hess, hessp)
     x = np.asarray(x0)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"x0 must be a real array, got dtype {x.dtype}")
     x = np.array(x, dtype=np.float64, order="C", copy=True)
     if not np.all(np.isfinite(x)):
         raise ValueError("x0 contains NaN or inf")
-    opts = _check_options(options, float(l1), method)
-    V.finite(step_scale, "step_scale")
-    if step_scale <= 0:
-        raise ValueError(f"step_scale must be > 0, got {step_scale!r}")
     if method == "lbfgs":
-        opts["step_scale"] = float(step_scale)
         raw = _core.lbfgs_minimize(
-            _with_gradient(fun, jac), x.reshape(-1), list(x.shape), args, opts, float(l1),
+            _with_gradient(fun, jac), x.reshape(-1), list(x.shape), args, opts, l1, step_scale,
             callback, gradient_from=_gradient_from(jac),
         )  # fmt: skip
     else:
-        if step_scale != 1.0:
-            raise ValueError(f"step_scale is an L-BFGS option, not valid with method={method!r}")
+        if not _is_default(step_scale, 1.0):
+            raise ValueError(
+                f"step_scale is an L-BFGS option, not valid with method={method!r}; got "
+                f"{step_scale!r}"
+            )
         raw = _run_newton(method, fun, jac, hess, hessp, x, args, opts, callback)
     return _result(x, raw, newton=method != "lbfgs")
 
@@ -437,7 +358,7 @@ def _result(x: np.ndarray, raw: dict[str, Any], *, newton: bool) -> OptimizeResu
         nfev=int(raw["nfev"]),
         njev=int(raw["nfev"]),
         status=status,
-        success=status in (0, 1),
+        success=bool(raw["success"]),
         message=str(raw["message"]),
     )
     if newton:

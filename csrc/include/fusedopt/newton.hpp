@@ -8,35 +8,31 @@
 // loop over exposed line searches): Newton-CG's inner CG must run its vector
 // work in C++ with the GIL released (the per-ISA kernels, as L-BFGS), and its
 // products are requested from inside CG; one C++ loop then serves both
-// methods with L-BFGS's statuses, stopping tests and line searches, and
+// methods with the outer loop, statuses and stopping tests L-BFGS runs on, and
 // Python is entered only for what needs it: the user's f, g, H p and
 // callback, and exact Newton's LAPACK factorisations (NumPy/SciPy).
 #include <cstdint>
 #include <functional>
-#include <string>
-#include <vector>
+#include <optional>
 
-#include "fusedopt/lbfgs.hpp"
-#include "fusedopt/lbfgs_params.hpp"
 #include "fusedopt/objective.hpp"
+#include "fusedopt/solver.hpp"
 
 namespace fusedopt {
 
-struct NewtonParams {
-  std::int64_t max_iter = 15000;
-  std::int64_t max_fev = 15000;
-  double gtol = 1e-5;    // on the infinity norm of the gradient
-  double ftol = 2.2e-9;  // as LbfgsParams::ftol
-  int max_ls = 20;       // evaluations per line search
-  double c1 = 1e-4;      // sufficient decrease
-  double c2 = 0.9;       // curvature (strong Wolfe)
-  std::int64_t max_cg = 0;  // Newton-CG: CG iterations per outer iteration; 0 means 20 n
-  double eta_max = 0.5;     // Newton-CG: largest forcing term, in (0, 1)
+// Exact Newton's options are SolverOptions; Newton-CG adds its inner solver's.
+struct NewtonCgOptions : SolverOptions {
+  std::optional<std::int64_t> max_cg;  // CG iterations per outer iteration; none: 20 n
+  double eta_max = 0.5;                // the largest forcing term, in (0, 1)
 
-  // Throws std::invalid_argument with a message that names the parameter.
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit&& visit) {
+    SolverOptions::fields(self, visit);
+    visit("max_cg", self.max_cg, option::OptionalIntIn{{1}});
+    visit("eta_max", self.eta_max, option::Between{0.0, 1.0, "(0, 1)"});
+  }
+  // Throws std::invalid_argument with a message that names the option.
   void validate() const;
-  // The fields the line searches read.
-  LbfgsParams line_search() const;
 };
 
 // Exact Newton's step at x: s solves (H + tau I) s = -g with H + tau I
@@ -60,24 +56,16 @@ struct HessianProducts {
   bool per_product = true;
 };
 
-struct NewtonResult {
-  double f = 0.0;
-  std::vector<double> g;
-  std::int64_t nit = 0, nfev = 0, nhev = 0;
-  LbfgsStatus status = LbfgsStatus::max_iter;
-  std::string message;
-};
-
 // Exact Newton from x (n values, updated in place). Stops on gtol only where
 // `step` reports no negative curvature, so it does not stop at a saddle.
-NewtonResult minimize_newton(const Objective& objective, double* x, std::int64_t n,
-                             const NewtonParams& params, const NewtonStepFn& step,
+SolverResult minimize_newton(const Objective& objective, double* x, std::int64_t n,
+                             const SolverOptions& options, const NewtonStepFn& step,
                              const IterationCallback& callback);
 
 // Truncated Newton-CG from x. `products` null: forward differences of the
 // gradient, each costing one evaluation of `objective` (counted in nfev and nhev).
-NewtonResult minimize_newton_cg(const Objective& objective, double* x, std::int64_t n,
-                                const NewtonParams& params, const HessianProducts* products,
+SolverResult minimize_newton_cg(const Objective& objective, double* x, std::int64_t n,
+                                const NewtonCgOptions& options, const HessianProducts* products,
                                 const IterationCallback& callback);
 
 }  // namespace fusedopt

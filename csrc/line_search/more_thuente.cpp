@@ -1,20 +1,16 @@
-// Moré–Thuente line search, after Moré & Thuente, "Line search algorithms with
-// guaranteed sufficient decrease", ACM TOMS 20(3), 1994 (the dcsrch/dcstep
-// structure of MINPACK-2), plus a plain backtracking search.
-#include "line_search.hpp"
+// Moré–Thuente line search, after Moré & Thuente, ACM TOMS 20(3), 1994 (the
+// dcsrch/dcstep structure of MINPACK-2).
+#include "more_thuente.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
-namespace fusedopt::lbfgs {
+namespace fusedopt::line_search {
 namespace {
 
 constexpr double kXtol = 0.1;  // relative width of the uncertainty interval (as L-BFGS-B)
 constexpr double kStpMax = 1e20;
 constexpr double kXtrapLower = 1.1, kXtrapUpper = 4.0;
-
-bool finite(const Trial& t) { return std::isfinite(t.f) && std::isfinite(t.dg); }
 
 // One end of the interval of uncertainty: step, value and derivative.
 struct End {
@@ -96,9 +92,9 @@ double next_step(End& x, End& y, const End& t, bool& bracketed, double stpmin, d
 
 }  // namespace
 
-LineSearchResult more_thuente(const Phi& phi, double f0, double dg0, double stp0,
-                              const LbfgsParams& p, int max_evals) {
-  LineSearchResult out;
+Result more_thuente(const Phi& phi, double f0, double dg0, double stp0, const MoreThuenteParams& p,
+                    int max_evals) {
+  Result out;
   const double gtest = p.c1 * dg0;
   double stp = std::min(stp0, kStpMax);
   double cap = kStpMax;  // below the smallest step that gave a non-finite value
@@ -115,7 +111,10 @@ LineSearchResult more_thuente(const Phi& phi, double f0, double dg0, double stp0
     if (!latest_finite) {
       cap = stp;
       stp = x.stp + 0.5 * (stp - x.stp);
-      if (!(stp > x.stp)) return out;
+      if (!(stp > x.stp)) {
+        out.status = Status::failed;
+        return out;
+      }
       continue;
     }
     out.point = t;
@@ -123,13 +122,13 @@ LineSearchResult more_thuente(const Phi& phi, double f0, double dg0, double stp0
     const bool armijo = t.f <= ftest;
     if (stage1 && armijo && t.dg >= 0.0) stage1 = false;
     if (armijo && std::fabs(t.dg) <= p.c2 * -dg0) {
-      out.ok = true;
+      out.status = Status::converged;
       return out;
     }
     // Rounding errors or a collapsed interval: accept the point if it decreases f enough.
     if ((bracketed && (stp <= stmin || stp >= stmax)) ||
         (bracketed && stmax - stmin <= kXtol * stmax)) {
-      out.ok = armijo;
+      out.status = armijo ? Status::sufficient_decrease : Status::failed;
       return out;
     }
     const End trial{stp, t.f, t.dg};
@@ -161,44 +160,12 @@ LineSearchResult more_thuente(const Phi& phi, double f0, double dg0, double stp0
       stp = x.stp;
     if (stp == 0.0) break;
   }
-  // Out of evaluations: the latest point is usable if it decreases f enough.
-  out.ok = latest_finite && out.point.stp > 0.0 && out.point.f <= f0 + out.point.stp * gtest;
+  // Out of evaluations (or of steps): the latest point is usable if it decreases f enough.
+  if (latest_finite && out.point.stp > 0.0 && out.point.f <= f0 + out.point.stp * gtest)
+    out.status = Status::sufficient_decrease;
+  else
+    out.status = out.evals < max_evals ? Status::failed : Status::max_evals;
   return out;
 }
 
-LineSearchResult backtracking(const Phi& phi, double f0, double dg0, double stp0,
-                              const LbfgsParams& p, int max_evals) {
-  LineSearchResult out;
-  double stp = stp0, lo = 0.0, hi = std::numeric_limits<double>::infinity();
-  while (out.evals < max_evals) {
-    const Trial t = phi(stp);
-    ++out.evals;
-    out.point = t;
-    if (!finite(t) || t.f > f0 + p.c1 * stp * dg0) {
-      hi = stp;
-    } else if (p.backtracking_wolfe && t.dg < p.c2 * dg0) {
-      lo = stp;
-    } else {
-      out.ok = true;
-      return out;
-    }
-    stp = std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * stp;
-  }
-  return out;
-}
-
-LineSearchResult curvilinear(const Phi& phi, double f0, double q, const LbfgsParams& p,
-                             int max_evals) {
-  LineSearchResult out;
-  for (double a = 1.0; out.evals < max_evals; a *= 0.5) {
-    out.point = phi(a);
-    ++out.evals;
-    if (finite(out.point) && out.point.f <= f0 + p.c1 * a * a * q) {
-      out.ok = true;
-      return out;
-    }
-  }
-  return out;
-}
-
-}  // namespace fusedopt::lbfgs
+}  // namespace fusedopt::line_search

@@ -1,12 +1,12 @@
 #pragma once
-// The active ISA's float64 vector kernels, bound to one vector length and the
+// The active ISA's float64 vector kernels the solvers run on, bound to one vector length and the
 // thread count chosen for it (one thread below a few tens of thousands).
 #include <cstdint>
 
 #include "fusedopt/dispatch.hpp"
 #include "fusedopt/threads.hpp"
 
-namespace fusedopt::lbfgs {
+namespace fusedopt::solver {
 
 class Vectors {
  public:
@@ -36,4 +36,4 @@ class Vectors {
   int threads_;
 };
 
-}  // namespace fusedopt::lbfgs
+}  // namespace fusedopt::solver

@@ -1,9 +1,9 @@
 #pragma once
-// The ftol stopping test shared by the L-BFGS and Newton solvers.
+// The ftol stopping test of the solvers' outer loop (outer_loop.hpp).
 #include <algorithm>
 #include <cmath>
 
-namespace fusedopt::lbfgs {
+namespace fusedopt::solver {
 
 // (f_old - f) <= ftol * max(|f_old|, |f|) on kWindow consecutive iterations.
 // Unlike scipy there is no floor of 1 in the max (which turns the test into an
@@ -29,4 +29,4 @@ class FtolWindow {
   int count_ = 0;
 };
 
-}  // namespace fusedopt::lbfgs
+}  // namespace fusedopt::solver
