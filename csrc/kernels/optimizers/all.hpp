@@ -1,0 +1,7 @@
+// Every optimizer's kernel, one include per entry of FUSEDOPT_OPTIMIZERS
+// (fusedopt/optimizers.hpp). Include only inside the ISA namespace.
+#include "common.hpp"
+
+#include "adam_kernel.hpp"
+#include "rmsprop_kernel.hpp"
+#include "sgd_kernel.hpp"
