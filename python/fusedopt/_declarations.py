@@ -124,6 +124,7 @@ class Declaration:
     checks: tuple[Callable[[Mapping[str, Any]], None], ...] = ()
     state_doc: Mapping[str, str] = field(default_factory=dict)
     example: str = ""
+    in_torch: bool = True  # torch.optim has it (and is the reference's reference)
 
     # ---- from the C++ declaration
     @functools.cached_property
@@ -177,8 +178,9 @@ class Declaration:
 
     def docstring(self, *, torch: bool, params_doc: str, step_doc: str) -> str:
         """numpy-style: summary, update rule, how to step, parameters, state."""
-        lines = [self.summary, "", "Same names, defaults and update as ``torch.optim.", ""]
-        lines[2] = f"Same names, defaults and update as ``torch.optim.{self.name}``."
+        lines = [self.summary, ""]
+        if self.in_torch:
+            lines += [f"Same names, defaults and update as ``torch.optim.{self.name}``.", ""]
         lines += [
             ".. code-block:: text",
             "",
@@ -356,5 +358,53 @@ ADAMW = Declaration(
 """,
 )
 
+ADAGRAD = Declaration(
+    name="Adagrad",
+    kernel="adagrad",
+    summary="Adagrad (Duchi, Hazan & Singer 2011), fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+clr ← lr / (1 + (t − 1)·lr_decay)
+s ← s + g²                      (s starts at initial_accumulator_value)
+θ ← θ − clr · g / (√s + eps)
+
+t counts the steps that had a gradient. As in torch, the state (``step`` and
+``sum``) exists from construction on.
+""",
+    hypers=(
+        lr(1e-2),
+        Hyper("lr_decay", 0.0, V.nonneg, "Learning-rate decay per step."),
+        weight_decay(),
+        Hyper("initial_accumulator_value", 0.0, V.nonneg, "The sum of squares' initial value."),
+        Hyper("eps", 1e-10, V.nonneg, "Added to the denominator."),
+        FOREACH,
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+        FUSED.kw(),
+    ),
+)
+
+LION = Declaration(
+    name="Lion",
+    kernel="lion",
+    summary=('Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"), fused.'),
+    rule="""
+g ← −g                          if maximize
+c ← β1·m + (1 − β1)·g
+θ ← θ·(1 − lr·weight_decay) − lr·sign(c)
+m ← β2·m + (1 − β2)·g
+
+The formula of the lion-pytorch package (torch.optim has no Lion); sign(0) = 0.
+""",
+    hypers=(
+        lr(1e-4),
+        Hyper("betas", (0.9, 0.99), V.betas, "Each in [0, 1).", "tuple[float, float]"),
+        weight_decay(0.0, "Decoupled decay: θ shrinks by lr·weight_decay before the update."),
+        MAXIMIZE.kw(),
+    ),
+    in_torch=False,
+)
+
 #: Every optimizer, in the order the docs list them.
-DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW)
+DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION)

@@ -16,7 +16,7 @@ from . import _validation as V
 from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSprop"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "RMSprop"]
 
 
 class FusedOptimizer(Optimizer):
@@ -53,3 +53,5 @@ SGD = numpy_optimizer(D.SGD, FusedOptimizer, module=__name__)
 RMSprop = numpy_optimizer(D.RMSPROP, FusedOptimizer, module=__name__)
 Adam = numpy_optimizer(D.ADAM, FusedOptimizer, module=__name__)
 AdamW = numpy_optimizer(D.ADAMW, FusedOptimizer, module=__name__)
+Adagrad = numpy_optimizer(D.ADAGRAD, FusedOptimizer, module=__name__)
+Lion = numpy_optimizer(D.LION, FusedOptimizer, module=__name__)

@@ -20,7 +20,16 @@ from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 from .regularizers import Regularizer
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "regularizer_grad", "regularizer_value"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Lion",
+    "RMSprop",
+    "regularizer_grad",
+    "regularizer_value",
+]
 
 
 # ------------------------------------------------------------ regularizers
@@ -246,7 +255,45 @@ def _adam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[st
     _prox(p, (lr / bias1, den), group)
 
 
+def _adagrad(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Adagrad's update of one parameter, in place."""
+    lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    clr = lr / (1 + (state["step"] - 1) * lr_decay)
+    s = state["sum"]
+    s[...] = s + g * g
+    std = np.sqrt(s) + eps
+    p -= clr * (g / std)
+    _prox(p, (clr, std), group)
+
+
+def _adagrad_state(param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any]:
+    """torch's Adagrad makes its state in __init__: step 0, sum = initial_accumulator_value."""
+    return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
+
+
+def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """Lion's update of one parameter, in place, as lion-pytorch's ``update_fn``."""
+    lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    p *= 1 - lr * wd
+    p -= lr * np.sign(beta1 * m + (1 - beta1) * g)
+    m[...] = beta2 * m + (1 - beta2) * g
+    _prox(p, lr, group)
+
+
 SGD = _reference(D.SGD, _sgd)
 RMSprop = _reference(D.RMSPROP, _rmsprop)
 Adam = _reference(D.ADAM, _adam)
 AdamW = _reference(D.ADAMW, _adam)
+Adagrad = _reference(
+    D.ADAGRAD, _adagrad, _initial_state=lambda self, param, group: _adagrad_state(param, group)
+)
+Lion = _reference(D.LION, _lion)
