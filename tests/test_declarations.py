@@ -17,6 +17,8 @@ import fusedopt.torch as ft
 from fusedopt import _core
 from fusedopt._declarations import DECLARATIONS, Declaration
 
+from ._declared import peer_grid, torch_peer
+
 REGULARIZER_FIELDS = {"l1", "l2", "l1_proximal"}
 
 
@@ -28,24 +30,37 @@ def _described(sig: inspect.Signature) -> list[tuple[str, Any, Any]]:
     return [(p.name, p.kind, p.default) for p in sig.parameters.values() if p.name != "self"]
 
 
+def _shared(ours: dict[str, Any], theirs: dict[str, Any], decl: Declaration) -> None:
+    """torch.optim's optimizers: the same; another package's (Lion): the same
+    on the options both have, and fusedopt keeps every option the formula needs."""
+    if decl.in_torch:
+        assert ours == theirs
+        return
+    shared = ours.keys() & theirs.keys()
+    assert {k: ours[k] for k in shared} == {k: theirs[k] for k in shared}
+    assert {"lr", "betas", "weight_decay"} <= shared
+
+
 @pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
-def test_torch_class_has_torchs_signature(decl: Declaration) -> None:
+def test_torch_class_has_its_peers_signature(decl: Declaration) -> None:
     ours = _described(inspect.signature(getattr(ft, decl.name)))
-    theirs = _described(inspect.signature(getattr(torch.optim, decl.name)))
-    assert ours == theirs
+    theirs = _described(inspect.signature(torch_peer(decl.name)))
+    if decl.in_torch:
+        assert ours == theirs
+    _shared({n: d for n, _, d in ours}, {n: d for n, _, d in theirs}, decl)
 
 
 @pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
-def test_torch_class_has_torchs_defaults(decl: Declaration) -> None:
+def test_torch_class_has_its_peers_defaults(decl: Declaration) -> None:
     p = torch.zeros(3, requires_grad=True)
     ours = getattr(ft, decl.name)([p]).defaults
-    theirs = getattr(torch.optim, decl.name)([p]).defaults
-    assert ours == theirs
+    theirs = torch_peer(decl.name)([p]).defaults
+    _shared(ours, theirs, decl)
 
 
 @pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
 def test_numpy_classes_take_torchs_hyperparameters_and_a_regularizer(decl: Declaration) -> None:
-    torch_names = [n for n, _, _ in _described(inspect.signature(getattr(torch.optim, decl.name)))]
+    torch_names = [n for n, _, _ in _described(inspect.signature(getattr(ft, decl.name)))]
     compat = {"foreach", "fused", "capturable", "differentiable"}
     expected = [n for n in torch_names if n not in compat] + ["regularizer"]
     for cls in (getattr(fo, decl.name), getattr(ref, decl.name)):
@@ -74,12 +89,11 @@ def test_docstrings_state_every_default_and_the_state_names(decl: Declaration) -
 
 @pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
 def test_state_names_after_a_step_are_torchs(decl: Declaration) -> None:
-    # Every option that adds a state buffer, on: the keys must be torch's.
-    options = {"momentum": 0.9, "centered": True, "amsgrad": True}
-    kwargs = {k: v for k, v in options.items() if k in {h.name for h in decl.hypers}}
+    # Every option on: the keys must be the peer's.
+    kwargs = peer_grid(decl.name)[-1]
     p, q = (torch.ones(4, requires_grad=True) for _ in range(2))
     ours = getattr(ft, decl.name)([p], **kwargs)
-    theirs = getattr(torch.optim, decl.name)([q], **kwargs)
+    theirs = torch_peer(decl.name)([q], **kwargs)
     for t, opt in ((p, ours), (q, theirs)):
         t.grad = torch.ones(4)
         opt.step()

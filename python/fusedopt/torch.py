@@ -311,6 +311,12 @@ class _FusedTorchOptimizer(Optimizer):
         return group
 
     # ------------------------------------------------------------ the declaration
+    @functools.cached_property
+    def _declared_keys(self) -> tuple[str, ...]:
+        """The keys every group must have: the declared hyperparameters (torch's
+        base class may add others to ``defaults``, e.g. 'differentiable')."""
+        return (*(h.name for h in self.declaration.hypers), *self.declaration.fixed)
+
     def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         """The state tensors a step with this group's options uses (the C++
         declaration's choice)."""
@@ -373,7 +379,7 @@ class _FusedTorchOptimizer(Optimizer):
         where = f"param_groups[{k}]"
         if not isinstance(group, Mapping):
             raise TypeError(f"{where} must be a dict, got {type(group).__name__}")
-        for key in ("params", *self.defaults):
+        for key in ("params", *self._declared_keys):
             if key not in group:
                 raise ValueError(f"{where} has no {key!r}")
         if not isinstance(group["params"], (list, tuple)):
