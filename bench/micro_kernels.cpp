@@ -34,6 +34,8 @@ constexpr fo::Isa kIsas[] = {fo::Isa::baseline, fo::Isa::avx2, fo::Isa::avx512};
 
 template <class T>
 constexpr fo::DType kDType = std::is_same_v<T, float> ? fo::DType::f32 : fo::DType::f64;
+template <class T>
+constexpr fo::Storage kStorage = std::is_same_v<T, float> ? fo::Storage::f32 : fo::Storage::f64;
 
 // ---------------------------------------------------------------- buffers
 struct FreeDeleter {
@@ -84,55 +86,50 @@ void check_finite(benchmark::State& state, const Buffers<T>& buf, double last_re
 }
 
 // ---------------------------------------------------------------- hyperparameters
-// Folded into coefficients the way csrc/kernels/fused_step.cpp does, with
-// torch's defaults, at step 1000 (past the bias-correction warm-up).
+// Folded into coefficients by each optimizer's own planner (its declaration in
+// fusedopt/optimizers/), with torch's defaults, at step 1000 (past the
+// bias-correction warm-up; buffers live).
 constexpr double kLr = 1e-3;
-constexpr double kStep = 1000.0;
+constexpr i64 kStep = 1000;
 
-fo::SgdCoeffs sgd_coeffs(double momentum) {
-  fo::SgdCoeffs c{};
-  c.lr = kLr;
-  c.weight_decay = 1e-4;
-  c.momentum = momentum;
-  c.buffer_keep = momentum;  // not the first step: the buffer is live
-  c.grad_scale = 1.0;        // dampening 0
-  c.sign = 1.0;
-  c.l1_mode = fo::L1Mode::none;
-  c.use_momentum = momentum != 0.0;
-  c.nesterov = false;
-  return c;
+template <class Opt>
+typename Opt::Coeffs coeffs_of(const typename Opt::Hyper& h) {
+  typename Opt::Planner planner;
+  return planner.coeffs(h, fo::TensorStep{kStep, {}});
 }
 
-fo::RmspropCoeffs rmsprop_coeffs(bool centered, double momentum) {
-  fo::RmspropCoeffs c{};
-  c.lr = kLr;
-  c.alpha = 0.99;
-  c.eps = 1e-8;
-  c.momentum = momentum;
-  c.sign = 1.0;
-  c.l1_mode = fo::L1Mode::none;
-  c.centered = centered;
-  c.use_momentum = momentum > 0.0;
-  return c;
+fo::Sgd::Coeffs sgd_coeffs(double momentum) {
+  fo::Sgd::Hyper h{};
+  h.lr = kLr;
+  h.weight_decay = 1e-4;
+  h.momentum = momentum;
+  return coeffs_of<fo::Sgd>(h);
+}
+
+fo::Rmsprop::Coeffs rmsprop_coeffs(bool centered, double momentum) {
+  fo::Rmsprop::Hyper h{};
+  h.lr = kLr;
+  h.alpha = 0.99;
+  h.eps = 1e-8;
+  h.momentum = momentum;
+  h.centered = centered;
+  return coeffs_of<fo::Rmsprop>(h);
 }
 
 // weight_decay is Adam's coupled L2 or, with `decoupled`, AdamW's decay;
 // l1 > 0 adds the proximal L1 step.
-fo::AdamCoeffs adam_coeffs(bool decoupled, double weight_decay, bool amsgrad, double l1) {
-  const double beta1 = 0.9, beta2 = 0.999;
-  fo::AdamCoeffs c{};
-  c.beta1 = beta1;
-  c.beta2 = beta2;
-  c.eps = 1e-8;
-  c.l2 = decoupled ? 0.0 : weight_decay;
-  c.decay = decoupled ? 1.0 - kLr * weight_decay : 1.0;
-  c.step_size = kLr / (1.0 - std::pow(beta1, kStep));
-  c.inv_bias2_sqrt = 1.0 / std::sqrt(1.0 - std::pow(beta2, kStep));
-  c.sign = 1.0;
-  c.l1 = l1;
-  c.l1_mode = l1 > 0.0 ? fo::L1Mode::proximal : fo::L1Mode::none;
-  c.amsgrad = amsgrad;
-  return c;
+fo::Adam::Coeffs adam_coeffs(bool decoupled, double weight_decay, bool amsgrad, double l1) {
+  fo::Adam::Hyper h{};
+  h.lr = kLr;
+  h.beta1 = 0.9;
+  h.beta2 = 0.999;
+  h.eps = 1e-8;
+  h.weight_decay = weight_decay;
+  h.amsgrad = amsgrad;
+  h.decoupled_weight_decay = decoupled;
+  h.reg.l1 = l1;
+  h.reg.proximal = true;
+  return coeffs_of<fo::Adam>(h);
 }
 
 // ---------------------------------------------------------------- runners
@@ -153,7 +150,7 @@ template <class T, class Coeffs>
 void run_step(benchmark::State& state, i64 n, int threads,
               StepKernel<Coeffs> fo::KernelTable::*field, const Coeffs& coeffs, int states) {
   const Buffers<T> buf(2 + states, 2, n);  // p, g, then the state
-  fo::Segment seg{buf[0], buf[1], {nullptr, nullptr, nullptr}, n, kDType<T>};
+  fo::Segment seg{buf[0], buf[1], {}, n, kStorage<T>};
   for (int k = 0; k < states; ++k) seg.state[k] = buf[2 + k];
   Coeffs flipped = coeffs;
   flipped.sign = -coeffs.sign;
@@ -162,7 +159,7 @@ void run_step(benchmark::State& state, i64 n, int threads,
   const StepKernel<Coeffs> kernel = fo::kernels().*field;
   int parity = 0;
   for (auto _ : state) {
-    kernel({&seg, &per_step[parity], offsets, 1, threads});
+    kernel({&seg, &per_step[parity], offsets, 1, threads, 1});
     parity ^= 1;
     benchmark::ClobberMemory();
   }
@@ -217,33 +214,33 @@ TypedCase typed(const char* name, int arrays) {
 struct Sgd {
   template <class T>
   static void run(benchmark::State& s, i64 n, int t) {
-    run_step<T>(s, n, t, &fo::KernelTable::sgd, sgd_coeffs(0.0), 0);
+    run_step<T>(s, n, t, fo::StepSlot<fo::Sgd>::kernel, sgd_coeffs(0.0), 0);
   }
 };
 struct SgdMomentum {
   template <class T>
   static void run(benchmark::State& s, i64 n, int t) {
-    run_step<T>(s, n, t, &fo::KernelTable::sgd, sgd_coeffs(0.9), 1);
+    run_step<T>(s, n, t, fo::StepSlot<fo::Sgd>::kernel, sgd_coeffs(0.9), 1);
   }
 };
 struct Rmsprop {
   template <class T>
   static void run(benchmark::State& s, i64 n, int t) {
-    run_step<T>(s, n, t, &fo::KernelTable::rmsprop, rmsprop_coeffs(false, 0.0), 1);
+    run_step<T>(s, n, t, fo::StepSlot<fo::Rmsprop>::kernel, rmsprop_coeffs(false, 0.0), 1);
   }
 };
 struct RmspropCenteredMomentum {
   template <class T>
   static void run(benchmark::State& s, i64 n, int t) {
-    run_step<T>(s, n, t, &fo::KernelTable::rmsprop, rmsprop_coeffs(true, 0.9), 3);
+    run_step<T>(s, n, t, fo::StepSlot<fo::Rmsprop>::kernel, rmsprop_coeffs(true, 0.9), 3);
   }
 };
 template <bool Decoupled, int WeightDecayE4, bool Amsgrad, int L1E6>
 struct Adam {
   template <class T>
   static void run(benchmark::State& s, i64 n, int t) {
-    const fo::AdamCoeffs c = adam_coeffs(Decoupled, WeightDecayE4 * 1e-4, Amsgrad, L1E6 * 1e-6);
-    run_step<T>(s, n, t, &fo::KernelTable::adam, c, Amsgrad ? 3 : 2);
+    const fo::Adam::Coeffs c = adam_coeffs(Decoupled, WeightDecayE4 * 1e-4, Amsgrad, L1E6 * 1e-6);
+    run_step<T>(s, n, t, fo::StepSlot<fo::Adam>::kernel, c, Amsgrad ? 3 : 2);
   }
 };
 struct RegValue {

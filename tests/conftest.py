@@ -11,10 +11,12 @@ import pytest
 import fusedopt as fo
 import fusedopt.reference
 
+from . import _declared
+
 ALL_ISAS = ("baseline", "avx2", "avx512")
 # Tests that use the fixtures below run on the fused optimizers and the reference.
 IMPLS = {"fused": fo, "reference": fusedopt.reference}
-NAMES = ("SGD", "RMSprop", "Adam", "AdamW")
+NAMES = _declared.NAMES  # every declared optimizer
 
 
 @pytest.fixture(params=ALL_ISAS)

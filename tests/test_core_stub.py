@@ -106,8 +106,6 @@ PACKAGE = Path(fusedopt.__file__).parent
 #: Bound but not used by python/fusedopt, each with the reason it may stay for now. The
 #: test fails once an entry is used, so the list cannot go stale.
 KNOWN_UNUSED = {
-    "OptimizerCore.count": "removed by the core reshape",
-    "OptimizerCore.state_names": "removed by the core reshape",
     "LbfgsSession": "unused since fusedopt.torch.LBFGS runs on TorchLbfgs; solvers reshape",
     "LbfgsSession.size": "unused since fusedopt.torch.LBFGS runs on TorchLbfgs; solvers reshape",
     "LbfgsSession.run": "unused since fusedopt.torch.LBFGS runs on TorchLbfgs; solvers reshape",

@@ -14,7 +14,6 @@ the same way.
 
 from __future__ import annotations
 
-import itertools
 import math
 import zlib
 from typing import Any
@@ -25,6 +24,7 @@ import pytest
 import fusedopt as fo
 import fusedopt.reference as ref
 
+from ._declared import NAMES, case_id, option_grid
 from ._tolerance import TrajectoryBound, named_arrays
 
 # Every size class the vector loops care about: empty, one, below/at/above a
@@ -33,44 +33,13 @@ SHAPES = [(0,), (1,), (7,), (15,), (16,), (17,), (), (10, 100), (100003,)]
 STEPS = 21
 
 
-def _combos(**options: list[Any]) -> list[dict[str, Any]]:
-    keys = list(options)
-    return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
+CASES = [(name, config) for name in NAMES for config in option_grid(name)]
+LR = 0.01  # every optimizer's base learning rate here (a schedule changes it every step)
 
 
-SGD_CONFIGS = [
-    c
-    for c in _combos(
-        momentum=[0.0, 0.9],
-        dampening=[0.0, 0.3],
-        nesterov=[False, True],
-        weight_decay=[0.0, 0.05],
-        maximize=[False, True],
-    )
-    if not (c["nesterov"] and (c["momentum"] == 0 or c["dampening"] != 0))
-]
-RMSPROP_CONFIGS = _combos(
-    centered=[False, True], momentum=[0.0, 0.7], weight_decay=[0.0, 0.05], maximize=[False, True]
-)
-ADAM_CONFIGS = _combos(amsgrad=[False, True], weight_decay=[0.0, 0.05], maximize=[False, True])
-
-CASES = (
-    [("SGD", c) for c in SGD_CONFIGS]
-    + [("RMSprop", c) for c in RMSPROP_CONFIGS]
-    + [("Adam", c) for c in ADAM_CONFIGS]
-    + [("AdamW", c) for c in ADAM_CONFIGS]
-)
-BASE_LR = {"SGD": 0.05, "RMSprop": 0.01, "Adam": 0.01, "AdamW": 0.01}
-
-
-def _case_id(case: tuple[str, dict[str, Any]]) -> str:
-    name, config = case
-    return name + "-" + "-".join(f"{k}={v}" for k, v in config.items())
-
-
-def _lr_at(name: str, step: int) -> float:
+def _lr_at(step: int) -> float:
     """A learning rate that changes every step, as a schedule would."""
-    return BASE_LR[name] * (1.0 + 0.5 * math.sin(step))
+    return LR * (1.0 + 0.5 * math.sin(step))
 
 
 def step_in_lockstep(
@@ -89,14 +58,14 @@ def run_case(
 ) -> tuple[fo.optim.FusedOptimizer, TrajectoryBound]:
     """STEPS steps of the fused optimizer and the reference (or ``reference_class``)."""
     # crc32, not hash(): str hashes change from run to run.
-    rng = np.random.default_rng(zlib.crc32(_case_id((name, config)).encode()))
+    rng = np.random.default_rng(zlib.crc32(case_id((name, config)).encode()))
     params = [rng.standard_normal(shape).astype(dtype) for shape in SHAPES]
-    fused = getattr(fo, name)(params, lr=BASE_LR[name], **config)
+    fused = getattr(fo, name)(params, lr=LR, **config)
     reference_class = reference_class or getattr(ref, name)
-    reference = reference_class([p.copy() for p in params], lr=BASE_LR[name], **config)
+    reference = reference_class([p.copy() for p in params], lr=LR, **config)
     bound = TrajectoryBound()
     for step in range(STEPS):
-        fused.param_groups[0]["lr"] = reference.param_groups[0]["lr"] = _lr_at(name, step)
+        fused.param_groups[0]["lr"] = reference.param_groups[0]["lr"] = _lr_at(step)
         grads: list[np.ndarray | None] = [
             rng.standard_normal(p.shape).astype(dtype) for p in params
         ]
@@ -108,22 +77,17 @@ def run_case(
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_matches_reference(isa: str, case: tuple[str, dict[str, Any]], dtype: type) -> None:
     fused, bound = run_case(*case, dtype)
-    bound.assert_close(named_arrays(fused), f"{isa} {_case_id(case)}")
+    bound.assert_close(named_arrays(fused), f"{isa} {case_id(case)}")
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", NAMES)
 def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
     """Groups with their own hyperparameters, float32 and float64 in one step."""
     rng = np.random.default_rng(7)
-    extra = {
-        "SGD": {"momentum": 0.9, "nesterov": True},
-        "RMSprop": {"centered": True},
-        "Adam": {"amsgrad": True},
-        "AdamW": {"weight_decay": 0.1},
-    }[name]
+    extra = option_grid(name)[-1]  # every option on, in the second group only
 
     def make(module: Any, arrays: list[np.ndarray]) -> Any:
         groups = [
@@ -148,7 +112,7 @@ def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
     bound.assert_close(named_arrays(fused))  # each array against its own dtype's bound
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", NAMES)
 def test_thread_count_does_not_change_results(name: str) -> None:
     """Elementwise work split statically: 1 and 2 threads give identical bits."""
     rng = np.random.default_rng(3)
@@ -182,7 +146,7 @@ def test_many_small_tensors(isa: str) -> None:
     bound.assert_close(named_arrays(fused))
 
 
-@pytest.mark.parametrize("case", CASES[::3], ids=_case_id)
+@pytest.mark.parametrize("case", CASES[::3], ids=case_id)
 def test_isa_builds_agree_bit_for_bit(case: tuple[str, dict[str, Any]]) -> None:
     """Kernels are compiled without FMA contraction: every ISA rounds alike."""
     name, config = case
@@ -193,7 +157,7 @@ def test_isa_builds_agree_bit_for_bit(case: tuple[str, dict[str, Any]]) -> None:
             fo.set_isa(isa_name)
             rng = np.random.default_rng(2)
             params = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
-            opt = getattr(fo, name)(params, lr=BASE_LR[name], **config)
+            opt = getattr(fo, name)(params, lr=LR, **config)
             for _ in range(5):
                 opt.step([rng.standard_normal(p.shape).astype(np.float32) for p in params])
             results.append(params)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import fusedopt as fo
 import fusedopt.reference as ref
 
+from ._declared import BY_NAME, NAMES
 from ._tolerance import TrajectoryBound, named_arrays
 from .test_parity import step_in_lockstep
 
@@ -18,28 +21,40 @@ lr = st.floats(0.0, 0.1)
 wd = st.one_of(st.just(0.0), st.floats(0.0, 0.1))
 
 
+# How to draw each hyperparameter; the rest keep their defaults.
+DRAWS: dict[str, st.SearchStrategy[Any]] = {
+    "lr": lr,
+    "weight_decay": wd,
+    "momentum": st.one_of(st.just(0.0), unit),
+    "dampening": unit,
+    "alpha": unit,
+    "eps": st.floats(1e-8, 1e-2),
+    "betas": st.tuples(unit, unit),
+    "lr_decay": st.floats(0.0, 0.1),
+    "initial_accumulator_value": st.floats(0.0, 1.0),
+}
+
+
 @st.composite
 def optimizer_setup(draw: st.DrawFn) -> tuple[str, dict]:
-    name = draw(st.sampled_from(["SGD", "RMSprop", "Adam", "AdamW"]))
-    config: dict = {"lr": draw(lr), "weight_decay": draw(wd), "maximize": draw(st.booleans())}
-    if name == "SGD":
-        config["momentum"] = draw(st.one_of(st.just(0.0), unit))
-        config["nesterov"] = config["momentum"] > 0 and draw(st.booleans())
-        config["dampening"] = 0.0 if config["nesterov"] else draw(unit)
-    elif name == "RMSprop":
-        config.update(
-            alpha=draw(unit),
-            eps=draw(st.floats(1e-8, 1e-2)),
-            momentum=draw(st.one_of(st.just(0.0), unit)),
-            centered=draw(st.booleans()),
-        )
-    else:
-        config.update(
-            betas=(draw(unit), draw(unit)),
-            eps=draw(st.floats(1e-8, 1e-2)),
-            amsgrad=draw(st.booleans()),
-        )
-    return name, config
+    """A declared optimizer with drawn options its checks accept."""
+    decl = BY_NAME[draw(st.sampled_from(NAMES))]
+    config: dict = {}
+    for h in decl.arguments(torch=False):
+        if h.annotation == "bool":
+            config[h.name] = draw(st.booleans())
+        elif h.name in DRAWS:
+            config[h.name] = draw(DRAWS[h.name])
+    assume(_accepted(decl, config))
+    return decl.name, config
+
+
+def _accepted(decl: Any, config: dict) -> bool:
+    try:
+        decl.check({**decl.defaults(torch=False), **config})
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,34 +10,29 @@ import pytest
 
 import fusedopt.reference as ref
 
+from ._declared import PEER_CASES, case_id, torch_peer
 from ._tolerance import TrajectoryBound, named_arrays
-from .test_parity import ADAM_CONFIGS, BASE_LR, RMSPROP_CONFIGS, SGD_CONFIGS, STEPS
+from .test_parity import LR, STEPS
 
 torch = pytest.importorskip("torch")
 
-CASES = (
-    [("SGD", c) for c in SGD_CONFIGS]
-    + [("RMSprop", c) for c in RMSPROP_CONFIGS]
-    + [("Adam", c) for c in ADAM_CONFIGS]
-    + [("AdamW", c) for c in ADAM_CONFIGS]
-)
 SHAPES = [(1,), (17,), (3, 5), (), (2048,)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + str(sorted(c[1].items())))
+@pytest.mark.parametrize("case", PEER_CASES, ids=case_id)
 def test_reference_matches_torch(case: tuple[str, dict[str, Any]], dtype: type) -> None:
     """Parameters and state (step counts exactly) within the bound of tests/_tolerance.py."""
     name, config = case
     rng = np.random.default_rng(5)
     arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
     tensors = [torch.tensor(a.copy()) for a in arrays]
-    ours = getattr(ref, name)(arrays, lr=BASE_LR[name], **config)
-    theirs = getattr(torch.optim, name)(tensors, lr=BASE_LR[name], **config)
+    ours = getattr(ref, name)(arrays, lr=LR, **config)
+    theirs = torch_peer(name)(tensors, lr=LR, **config)
     bound = TrajectoryBound()
     bound.observe(named_arrays(theirs), initial=True)
     for step in range(STEPS):
-        lr = BASE_LR[name] * (1.0 + 0.5 * math.cos(step))
+        lr = LR * (1.0 + 0.5 * math.cos(step))
         ours.param_groups[0]["lr"] = theirs.param_groups[0]["lr"] = lr
         grads = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
         if step % 4 == 2:
@@ -47,4 +42,4 @@ def test_reference_matches_torch(case: tuple[str, dict[str, Any]], dtype: type) 
             t.grad = None if g is None else torch.tensor(g)
         theirs.step()
         bound.observe(named_arrays(theirs))
-    bound.assert_close(named_arrays(ours), f"fusedopt.reference.{name} vs torch.optim.{name}")
+    bound.assert_close(named_arrays(ours), f"fusedopt.reference.{name} vs {torch_peer(name)}")

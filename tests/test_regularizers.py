@@ -10,13 +10,14 @@ import pytest
 import fusedopt as fo
 import fusedopt.reference as ref
 
+from ._declared import NAMES, option_grid
 from ._tolerance import (
     TrajectoryBound,
     assert_close_one_step,
     named_arrays,
     summation_rtol,
 )
-from .test_parity import BASE_LR, SHAPES, step_in_lockstep
+from .test_parity import LR, SHAPES, step_in_lockstep
 
 REGULARIZERS = [
     fo.L2(0.03),
@@ -25,14 +26,9 @@ REGULARIZERS = [
     fo.ElasticNet(0.05, 0.3),
     fo.ElasticNet(0.05, 0.7, proximal=True),
 ]
+# Each optimizer with its defaults and with every option on.
 OPTIMIZERS: list[tuple[str, dict[str, Any]]] = [
-    ("SGD", {}),
-    ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
-    ("RMSprop", {"centered": True}),
-    ("RMSprop", {"momentum": 0.5, "maximize": True}),
-    ("Adam", {"weight_decay": 0.01}),
-    ("Adam", {"amsgrad": True}),
-    ("AdamW", {}),
+    (name, config) for name in NAMES for config in (option_grid(name)[0], option_grid(name)[-1])
 ]
 
 
@@ -108,10 +104,8 @@ def test_fused_regularizer_matches_reference(
     name, config = opt
     rng = np.random.default_rng(3)
     params = [_sparse_start(s, dtype, rng) for s in SHAPES]
-    fused = getattr(fo, name)(params, lr=BASE_LR[name], regularizer=reg, **config)
-    reference = getattr(ref, name)(
-        [p.copy() for p in params], lr=BASE_LR[name], regularizer=reg, **config
-    )
+    fused = getattr(fo, name)(params, lr=LR, regularizer=reg, **config)
+    reference = getattr(ref, name)([p.copy() for p in params], lr=LR, regularizer=reg, **config)
     bound = TrajectoryBound()
     for _ in range(12):
         grads = [(0.05 * rng.standard_normal(p.shape)).astype(dtype) for p in params]
@@ -286,7 +280,7 @@ def test_bad_grad_arguments_change_nothing() -> None:
         np.testing.assert_array_equal(out, 3.0)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", NAMES)
 def test_optimizer_rejects_a_non_regularizer(name: str) -> None:
     with pytest.raises(TypeError, match="regularizer"):
         getattr(fo, name)([np.ones(3)], regularizer=0.1)

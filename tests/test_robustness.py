@@ -7,6 +7,7 @@ import pytest
 
 import fusedopt as fo
 
+from ._declared import BY_NAME, NAMES, torch_peer
 from ._tolerance import TrajectoryBound, named_arrays
 
 
@@ -37,15 +38,16 @@ def test_loading_the_live_state_into_itself() -> None:
         np.testing.assert_array_equal(opt.state[0][key], value)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", NAMES)
 def test_infinite_parameter_without_weight_decay_matches_torch(name: str) -> None:
     """torch skips a zero weight decay, so 0·inf never turns into NaN."""
     torch = pytest.importorskip("torch")
-    kwargs = {"weight_decay": 0.0, **({"momentum": 0.9} if name == "SGD" else {})}
+    has_momentum = "momentum" in {h.name for h in BY_NAME[name].hypers}
+    kwargs = {"weight_decay": 0.0, **({"momentum": 0.9} if has_momentum else {})}
     w = np.array([np.inf, -np.inf, 1.0])
     t = torch.tensor(w.copy(), requires_grad=True)
     ours = getattr(fo, name)([w], lr=0.1, **kwargs)
-    theirs = getattr(torch.optim, name)([t], lr=0.1, **kwargs)
+    theirs = torch_peer(name)([t], lr=0.1, **kwargs)
     g = np.array([0.5, -0.5, 0.5])
     bound = TrajectoryBound()
     bound.observe(named_arrays(theirs), initial=True)

@@ -20,57 +20,21 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
+from ._declared import BY_NAME, group_keys, ours_only, peer_grid, state_keys, torch_peer
 from ._tolerance import TrajectoryBound, as_numpy, named_arrays
 from .conftest import IMPLS, NAMES, frozen, snapshot
 
 SHAPES = ((3, 4), (5,), (2, 3))
-# Hyperparameters under which every algorithm keeps every state buffer it has.
-FULL: dict[str, dict[str, Any]] = {
-    "SGD": {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "nesterov": True},
-    "RMSprop": {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
-    "Adam": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.01, "amsgrad": True},
-    "AdamW": {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True},
-}
-# Plain configurations: the buffers a default-configured torch optimizer keeps.
-PLAIN: dict[str, dict[str, Any]] = {
-    "SGD": {"lr": 0.05},
-    "RMSprop": {"lr": 0.01},
-    "Adam": {"lr": 0.01},
-    "AdamW": {"lr": 0.01},
-}
-STATE_KEYS = {
-    ("SGD", "full"): {"momentum_buffer"},
-    ("RMSprop", "full"): {"step", "square_avg", "momentum_buffer", "grad_avg"},
-    ("Adam", "full"): {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    ("AdamW", "full"): {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
-    ("SGD", "plain"): None,  # no state at all without momentum
-    ("RMSprop", "plain"): {"step", "square_avg"},
-    ("Adam", "plain"): {"step", "exp_avg", "exp_avg_sq"},
-    ("AdamW", "plain"): {"step", "exp_avg", "exp_avg_sq"},
-}
+# Hyperparameters under which every algorithm keeps every state buffer it has
+# (and that its torch peer takes too), and the plain defaults.
+FULL: dict[str, dict[str, Any]] = {name: {"lr": 0.01, **peer_grid(name)[-1]} for name in NAMES}
+PLAIN: dict[str, dict[str, Any]] = {name: {"lr": 0.01} for name in NAMES}
 # Group keys fusedopt adds to torch's (torch's load_state_dict keeps them as they are).
 FUSEDOPT_GROUP_KEYS = {"regularizer"}
-ADAM_GROUP_KEYS = {
-    *("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "decoupled_weight_decay")
-}
-GROUP_KEYS = {
-    "SGD": {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"},
-    "RMSprop": {"lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"},
-    "Adam": ADAM_GROUP_KEYS,
-    "AdamW": ADAM_GROUP_KEYS,
-}
+WITH_STEP = tuple(name for name in NAMES if BY_NAME[name].has_step)
 # Two groups with different hyperparameters (params [0, 1] and [2]).
 GROUPS: dict[str, list[dict[str, Any]]] = {
-    "SGD": [
-        {"lr": 0.1, "momentum": 0.5},
-        {"lr": 0.01, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1, "maximize": True},
-    ],
-    "RMSprop": [
-        {"lr": 0.01},
-        {"lr": 0.002, "alpha": 0.9, "momentum": 0.3, "centered": True, "eps": 1e-6},
-    ],
-    "Adam": [{"lr": 0.01}, {"lr": 0.02, "betas": (0.5, 0.9), "amsgrad": True, "weight_decay": 0.1}],
-    "AdamW": [{"lr": 0.01}, {"lr": 0.02, "betas": (0.5, 0.9), "amsgrad": True, "eps": 1e-6}],
+    name: [{"lr": 0.01}, {"lr": 0.02, **peer_grid(name)[-1]}] for name in NAMES
 }
 
 
@@ -155,8 +119,8 @@ def test_layout_matches_torch(impl, name, dtype, config):
     run(opt, params, range(3))
     sd = opt.state_dict()
     assert set(sd) == {"state", "param_groups"}
-    keys = STATE_KEYS[name, config]
-    if keys is None:
+    keys = state_keys(name, {"full": FULL, "plain": PLAIN}[config][name])
+    if not keys:
         assert sd["state"] == {}
     else:
         assert list(sd["state"]) == [0, 1, 2]
@@ -169,7 +133,7 @@ def test_layout_matches_torch(impl, name, dtype, config):
                 else:
                     assert value.shape == params[index].shape and value.dtype == dtype
     [group] = sd["param_groups"]
-    assert set(group) == GROUP_KEYS[name] | {"params", *FUSEDOPT_GROUP_KEYS}
+    assert set(group) == group_keys(name) | {"params", *FUSEDOPT_GROUP_KEYS}
     assert group["params"] == [0, 1, 2]
 
 
@@ -183,9 +147,9 @@ def test_layout_of_groups_and_indices(impl, name):
         assert {k: v for k, v in saved.items() if k != "params"} == {
             k: v for k, v in live.items() if k != "params"
         }
-    if name == "SGD":  # group 0 has momentum 0.5, group 1 momentum 0.9: all three keep a buffer
-        assert all(set(e) == {"momentum_buffer"} for e in sd["state"].values())
-    assert list(sd["state"]) == [0, 1, 2]
+    configs = [GROUPS[name][0], GROUPS[name][0], GROUPS[name][1]]  # of params 0, 1, 2
+    expected = {i: state_keys(name, c) for i, c in enumerate(configs) if state_keys(name, c)}
+    assert {i: set(e) for i, e in sd["state"].items()} == expected
 
 
 def test_state_dict_returns_copies(impl, name, dtype):
@@ -272,12 +236,13 @@ def test_param_groups_survive_round_trip(impl, name, dtype):
 def test_loading_an_empty_checkpoint_restarts(impl, name):
     """As in torch, load_state_dict replaces the state: an empty checkpoint means a fresh start."""
     empty = getattr(impl, name)(make_params(np.float32), **FULL[name]).state_dict()
-    assert empty["state"] == {}
+    # Empty, or (Adagrad) the state made at construction.
+    assert (empty["state"] == {}) != BY_NAME[name].state_at_construction
     params = make_params(np.float32)
     opt = getattr(impl, name)(params, **FULL[name])
     run(opt, params, range(3))
     opt.load_state_dict(empty)
-    assert opt.state == {}
+    assert frozen_state_dict(opt.state_dict()) == frozen_state_dict(empty)
 
     twin_params = copies(params)
     twin = getattr(impl, name)(twin_params, **FULL[name])
@@ -358,15 +323,15 @@ BAD_LOADS = {
         r"parameter 7",
         NAMES,
     ),
-    "missing-step": (_delete(("state", 2, "step")), ValueError, r"step", NAMES[1:]),
-    "negative-step": (_set(("state", 2, "step"), np.float32(-1)), ValueError, r"step", NAMES[1:]),
+    "missing-step": (_delete(("state", 2, "step")), ValueError, r"step", WITH_STEP),
+    "negative-step": (_set(("state", 2, "step"), np.float32(-1)), ValueError, r"step", WITH_STEP),
     "fractional-step": (
         _set(("state", 2, "step"), np.float32(2.5)),
         ValueError,
         r"step",
-        NAMES[1:],
+        WITH_STEP,
     ),
-    "nan-step": (_set(("state", 2, "step"), np.float32("nan")), ValueError, r"step", NAMES[1:]),
+    "nan-step": (_set(("state", 2, "step"), np.float32("nan")), ValueError, r"step", WITH_STEP),
     "lr=-1": (_set(("param_groups", 1, "lr"), -1.0), ValueError, r"\blr\b", NAMES),
     "weight_decay=-1": (
         _set(("param_groups", 1, "weight_decay"), -1.0),
@@ -418,7 +383,7 @@ def test_rejected_load_of_wrong_container(impl, name, bad):
 
 # ------------------------------------------------------------------ torch interoperability
 def _torch_optimizer(torch: Any, name: str, tensors: list[Any], kwargs: dict[str, Any]) -> Any:
-    return getattr(torch.optim, name)(tensors, **kwargs)
+    return torch_peer(name)(tensors, **kwargs)
 
 
 def _torch_run(torch: Any, opt: Any, tensors: list[Any], steps: range) -> None:
@@ -471,7 +436,7 @@ def test_state_keys_match_torch(name, config):
         if "step" in entry:
             assert entry["step"].dtype == theirs["state"][index]["step"].numpy().dtype
     for group, tgroup in zip(ours["param_groups"], theirs["param_groups"]):
-        assert set(group) - FUSEDOPT_GROUP_KEYS <= set(tgroup)
+        assert set(group) - FUSEDOPT_GROUP_KEYS - ours_only(name) <= set(tgroup)
         assert group["params"] == tgroup["params"]
 
 
@@ -503,7 +468,8 @@ def test_torch_loads_our_state_dict(impl, name, dtype):
     topt = _torch_optimizer(torch, name, [{"params": tensors[:2]}, {"params": tensors[2:]}], {})
     topt.load_state_dict(sd)
     for ours, theirs in zip(opt.param_groups, topt.param_groups):
-        assert {k: ours[k] for k in GROUP_KEYS[name]} == {k: theirs[k] for k in GROUP_KEYS[name]}
+        shared = group_keys(name) & set(theirs)  # lion_pytorch's groups have no 'maximize'
+        assert {k: ours[k] for k in shared} == {k: theirs[k] for k in shared}
     bound = run_in_lockstep(topt, tensors, opt, params, range(5, 10))
     bound.assert_close(named_arrays(opt), "torch resumed from our checkpoint")
 

@@ -19,16 +19,16 @@ import fusedopt.reference as ref
 from ._tolerance import TrajectoryBound, named_arrays
 from .test_parity import run_case
 
-Update = Callable[[Any, np.ndarray, np.ndarray, dict[str, Any], Mapping[str, Any]], None]
+Update = Callable[[np.ndarray, np.ndarray, dict[str, Any], Mapping[str, Any]], None]
 
 
 def _with_group(**factors: float) -> Callable[[Update], Update]:
     """A hyperparameter multiplied by a factor inside the update."""
 
     def wrap(update: Update) -> Update:
-        def perturbed(self, p, g, state, group):  # type: ignore[no-untyped-def]
+        def perturbed(p, g, state, group):  # type: ignore[no-untyped-def]
             changed = {**group, **{k: group[k] * f for k, f in factors.items()}}
-            update(self, p, g, state, changed)
+            update(p, g, state, changed)
 
         return perturbed
 
@@ -38,10 +38,10 @@ def _with_group(**factors: float) -> Callable[[Update], Update]:
 def _next_step(update: Update) -> Update:
     """Bias corrections of step t + 1 (an off-by-one in the step count)."""
 
-    def perturbed(self, p, g, state, group):  # type: ignore[no-untyped-def]
+    def perturbed(p, g, state, group):  # type: ignore[no-untyped-def]
         state["step"] += 1
         try:
-            update(self, p, g, state, group)
+            update(p, g, state, group)
         finally:
             state["step"] -= 1
 
@@ -68,7 +68,8 @@ CASES = [
 
 def _mistaken(name: str, mistake: str) -> type:
     base = getattr(ref, name)
-    return type(f"Mistaken{name}", (base,), {"_update": MISTAKES[mistake](base._update)})
+    mistaken = MISTAKES[mistake](base._update)
+    return type(f"Mistaken{name}", (base,), {"_update": staticmethod(mistaken)})
 
 
 @pytest.mark.parametrize(

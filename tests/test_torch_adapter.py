@@ -7,19 +7,12 @@ from typing import Any
 
 import pytest
 
+from ._declared import NAMES, PEER_CASES, case_id, peer_grid, torch_peer
 from ._tolerance import TrajectoryBound, named_arrays
-from .test_parity import ADAM_CONFIGS, RMSPROP_CONFIGS, SGD_CONFIGS
+from .test_parity import LR
 
 torch = pytest.importorskip("torch")
 ft = pytest.importorskip("fusedopt.torch")
-
-CASES = (
-    [("SGD", c) for c in SGD_CONFIGS]
-    + [("RMSprop", c) for c in RMSPROP_CONFIGS]
-    + [("Adam", c) for c in ADAM_CONFIGS]
-    + [("AdamW", c) for c in ADAM_CONFIGS]
-)
-LR = {"SGD": 0.05, "RMSprop": 0.01, "Adam": 0.01, "AdamW": 0.01}
 
 
 def make_model(dtype: Any, seed: int = 0) -> Any:
@@ -97,20 +90,20 @@ def train_in_lockstep(
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + str(sorted(c[1].items())))
+@pytest.mark.parametrize("case", PEER_CASES, ids=case_id)
 def test_trajectory_matches_torch(case: tuple[str, dict[str, Any]], dtype: Any) -> None:
     """Parameters and every state buffer after 32 steps with a StepLR schedule."""
     name, config = case
     ours_model, theirs_model = make_model(dtype), make_model(dtype)
-    ours = getattr(ft, name)(ours_model.parameters(), lr=LR[name], **config)
-    theirs = getattr(torch.optim, name)(theirs_model.parameters(), lr=LR[name], **config)
+    ours = getattr(ft, name)(ours_model.parameters(), lr=LR, **config)
+    theirs = torch_peer(name)(theirs_model.parameters(), lr=LR, **config)
     schedulers = tuple(
         torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5) for o in (theirs, ours)
     )
     bound = train_in_lockstep(
         (theirs_model, theirs), (ours_model, ours), 32, dtype=dtype, schedulers=schedulers
     )
-    bound.assert_close(named_arrays(ours), f"fusedopt.torch.{name} vs torch.optim.{name}")
+    bound.assert_close(named_arrays(ours), f"fusedopt.torch.{name} vs {torch_peer(name)}")
 
 
 @pytest.mark.parametrize(
@@ -136,25 +129,21 @@ def test_schedulers(name: str, make_scheduler: Any) -> None:
     assert opts[1].param_groups[0]["lr"] == opts[0].param_groups[0]["lr"]
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("direction", ["fusedopt->torch", "torch->fusedopt"])
 def test_checkpoint_interchange(name: str, direction: str) -> None:
-    kwargs = {
-        "SGD": {"momentum": 0.9},
-        "RMSprop": {"momentum": 0.5, "centered": True},
-        "Adam": {"amsgrad": True},
-        "AdamW": {},
-    }[name]
-    first, second = (ft, torch.optim) if direction == "fusedopt->torch" else (torch.optim, ft)
+    kwargs = peer_grid(name)[-1]  # every option the peer has, on
+    ours, peer = getattr(ft, name), torch_peer(name)
+    first, second = (ours, peer) if direction == "fusedopt->torch" else (peer, ours)
     model = make_model(torch.float64)
-    opt = getattr(first, name)(model.parameters(), lr=0.01, **kwargs)
+    opt = first(model.parameters(), lr=0.01, **kwargs)
     train(model, opt, 10)
     # state_dict()s hold references to live tensors: copy them, as torch.save would.
     checkpoint = copy.deepcopy({"model": model.state_dict(), "opt": opt.state_dict()})
     # Continue with the first optimizer, and from the checkpoint with the other one.
     resumed = make_model(torch.float64)
     resumed.load_state_dict(checkpoint["model"])
-    other = getattr(second, name)(resumed.parameters(), lr=0.01, **kwargs)
+    other = second(resumed.parameters(), lr=0.01, **kwargs)
     other.load_state_dict(checkpoint["opt"])
     bound = train_in_lockstep((model, opt), (resumed, other), 10)
     bound.assert_close(named_arrays(other), f"{direction} resumed")
@@ -374,8 +363,8 @@ def test_options_changed_during_training_follow_torch(
     RMSprop raise KeyError when amsgrad/centered/momentum is switched on after the
     first step, so there is no reference for those.)"""
     model, reference = make_model(torch.float64), make_model(torch.float64)
-    opt = getattr(ft, name)(model.parameters(), lr=LR[name], **before)
-    ref_opt = getattr(torch.optim, name)(reference.parameters(), lr=LR[name], **before)
+    opt = getattr(ft, name)(model.parameters(), lr=LR, **before)
+    ref_opt = getattr(torch.optim, name)(reference.parameters(), lr=LR, **before)
     bound = train_in_lockstep((reference, ref_opt), (model, opt), 3)
     for o in (opt, ref_opt):
         o.param_groups[0].update(after)

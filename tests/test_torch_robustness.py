@@ -25,20 +25,17 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-NAMES = ("SGD", "RMSprop", "Adam", "AdamW")
+from ._declared import BY_NAME, NAMES, TORCH_PEERS, peer_grid, state_keys  # noqa: E402
+
 # Options under which every algorithm keeps every state buffer it has.
-KWARGS: dict[str, dict[str, Any]] = {
-    "SGD": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01},
-    "RMSprop": {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
-    "Adam": {"lr": 0.01, "weight_decay": 0.01, "amsgrad": True},
-    "AdamW": {"lr": 0.01, "amsgrad": True},
-}
+# (Only those the torch peer has too: Lion's peer, lion_pytorch, has no maximize.)
+KWARGS: dict[str, dict[str, Any]] = {name: {"lr": 0.01, **peer_grid(name)[-1]} for name in NAMES}
+# The state buffers under KWARGS, in the kernel's order.
 BUFFERS = {
-    "SGD": ("momentum_buffer",),
-    "RMSprop": ("square_avg", "momentum_buffer", "grad_avg"),
-    "Adam": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
-    "AdamW": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    name: tuple(n for n in BY_NAME[name].state_names if n in state_keys(name, KWARGS[name]))
+    for name in NAMES
 }
+WITH_STEP = tuple(name for name in NAMES if BY_NAME[name].has_step)
 SHAPES = ((3, 4), (5,), (2, 3))
 FUZZ = settings(
     max_examples=50,
@@ -50,7 +47,7 @@ FUZZ = settings(
 
 def entries(name: str) -> tuple[str, ...]:
     """Every state entry the algorithm keeps under KWARGS."""
-    return BUFFERS[name] + (() if name == "SGD" else ("step",))
+    return BUFFERS[name] + (("step",) if BY_NAME[name].has_step else ())
 
 
 # ------------------------------------------------------------------ helpers
@@ -60,11 +57,14 @@ def set_grads(params: list[Any], seed: int) -> None:
         p.grad = torch.randn(p.shape, generator=g, dtype=p.dtype)
 
 
-def trained(name: str, dtype: Any = torch.float32, impl: Any = None) -> tuple[list[Any], Any]:
-    """Three parameters and an optimizer (fusedopt.torch's, or ``impl``'s) after two steps."""
+def trained(
+    name: str, dtype: Any = torch.float32, impl: Any = None, **options: Any
+) -> tuple[list[Any], Any]:
+    """Three parameters and an optimizer (fusedopt.torch's, or ``impl``'s) after two
+    steps, with KWARGS and ``options``."""
     g = torch.Generator().manual_seed(0)
     params = [torch.randn(s, generator=g, dtype=dtype).requires_grad_() for s in SHAPES]
-    opt = getattr(impl or ft, name)(params, **KWARGS[name])
+    opt = getattr(impl or ft, name)(params, **{**KWARGS[name], **options})
     for seed in (1, 2):
         set_grads(params, seed)
         opt.step()
@@ -182,7 +182,7 @@ def test_state_tensor_storage_freed_or_moved_is_an_error_or_followed(name: str) 
 
     # share_memory_() moves a state tensor's memory: followed, as torch.optim does.
     params, opt = trained(name)
-    reference_params, reference = trained(name, impl=torch.optim)
+    reference_params, reference = trained(name, impl=TORCH_PEERS)
     for o, ps in ((opt, params), (reference, reference_params)):
         o.state[ps[2]][BUFFERS[name][0]].share_memory_()
         set_grads(ps, 5)
@@ -195,7 +195,7 @@ def test_state_tensor_storage_freed_or_moved_is_an_error_or_followed(name: str) 
 def test_state_tensor_changed_in_place_is_followed_or_refused(name: str) -> None:
     buffer = BUFFERS[name][0]
     params, opt = trained(name)
-    reference_params, reference = trained(name, impl=torch.optim)
+    reference_params, reference = trained(name, impl=TORCH_PEERS)
     for o, ps in ((opt, params), (reference, reference_params)):
         o.state[ps[0]][buffer].mul_(0.5)  # values: followed, as by torch
         o.state[ps[1]][buffer].data = o.state[ps[1]][buffer].clone()  # new memory: followed
@@ -210,7 +210,7 @@ def test_state_tensor_changed_in_place_is_followed_or_refused(name: str) -> None
     params, opt = trained(name)
     opt.state[params[0]][buffer].data = torch.zeros(4, 3).t()  # p's shape, not contiguous
     rejects(opt, params, opt.step, ValueError, rf"'{buffer}' of params\[0\] was changed in place")
-    if name != "SGD":
+    if BY_NAME[name].has_step:
         params, opt = trained(name)
         opt.state[params[1]]["step"].fill_(float("nan"))
         rejects(opt, params, opt.step, ValueError, r"'step' of params\[1\].*whole number")
@@ -236,7 +236,7 @@ def test_parameter_data_replaced_by_other_memory_is_checked(name: str) -> None:
 def test_parameter_data_replaced_like_torch_is_followed(name: str) -> None:
     """p.data = a tensor of p's shape and dtype is legal in torch (ZeRO's bucket views)."""
     params, opt = trained(name)
-    reference_params, reference = trained(name, impl=torch.optim)
+    reference_params, reference = trained(name, impl=TORCH_PEERS)
     for o, ps in ((opt, params), (reference, reference_params)):
         ps[0].data = ps[0].detach().clone() * 2
         set_grads(ps, 5)
@@ -275,7 +275,7 @@ def test_gradients_reused_by_zero_grad_without_none_follow_torch(name: str) -> N
         models.append(torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(),
                                           torch.nn.Linear(4, 1)))  # fmt: skip
     opts = [getattr(impl, name)(model.parameters(), **KWARGS[name])
-            for impl, model in ((ft, models[0]), (torch.optim, models[1]))]  # fmt: skip
+            for impl, model in ((ft, models[0]), (TORCH_PEERS, models[1]))]  # fmt: skip
     x, y = torch.randn(16, 6), torch.randn(16, 1)
     for _ in range(5):
         for model, opt in zip(models, opts):
@@ -414,7 +414,7 @@ def test_param_groups_edited_in_place_are_followed_like_torch(name: str, edit: s
     """Reproducer: a parameter removed from param_groups[i]['params'] kept being updated;
     `del opt.param_groups[k]` gave 'internal: missing hyperparameters for a group'."""
     params, opt = trained(name)
-    reference_params, reference = trained(name, impl=torch.optim)
+    reference_params, reference = trained(name, impl=TORCH_PEERS)
     for o, ps in ((opt, params), (reference, reference_params)):
         ps.append(torch.full((4,), 0.5, requires_grad=True))
         o.add_param_group({"params": [ps[-1]], "lr": 0.05})
@@ -449,7 +449,7 @@ def test_broken_param_groups_are_errors_naming_them(name: str) -> None:
 def test_adam_state_dict_loaded_into_adamw_decays_decoupled_like_torch() -> None:
     """torch's AdamW.__setstate__ forces decoupled_weight_decay=True: an Adam state_dict
     must not turn AdamW into Adam."""
-    params, adam = trained("Adam")
+    params, adam = trained("Adam", decoupled_weight_decay=False)
     state_dict = copy.deepcopy(adam.state_dict())
     assert state_dict["param_groups"][0]["decoupled_weight_decay"] is False
     ours_params = [p.detach().clone().requires_grad_() for p in params]
@@ -465,7 +465,7 @@ def test_adam_state_dict_loaded_into_adamw_decays_decoupled_like_torch() -> None
 @pytest.mark.parametrize("name", NAMES)
 def test_old_checkpoints_without_new_keys_load_like_torch(name: str) -> None:
     params, opt = trained(name)
-    reference_params, reference = trained(name, impl=torch.optim)
+    reference_params, reference = trained(name, impl=TORCH_PEERS)
     state_dict = copy.deepcopy(reference.state_dict())
     for group in state_dict["param_groups"]:
         for key in ("foreach", "maximize", "differentiable", "fused", "capturable"):
@@ -498,7 +498,7 @@ def test_malformed_state_dicts_are_errors_naming_the_part(
     assert_steps_like_twin(name, opt, params)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "SGD"])
+@pytest.mark.parametrize("name", WITH_STEP)
 @pytest.mark.parametrize(
     ("step", "error", "match"),
     [
@@ -772,7 +772,7 @@ def test_fuzz_param_groups_edits_are_followed_like_torch_or_refused(
     name: str, edits: list[tuple[str, int]]
 ) -> None:
     params, opt = trained(name)
-    reference_params, reference = trained(name, impl=torch.optim)
+    reference_params, reference = trained(name, impl=TORCH_PEERS)
     for o, ps in ((opt, params), (reference, reference_params)):
         ps.append(torch.full((4,), 0.5, requires_grad=True))
         o.add_param_group({"params": [ps[-1]], "lr": 0.05})

@@ -47,11 +47,19 @@ void register_info(py::module_& m) {
     set_num_threads(n);
   });
   // For tests of the parallel split's invariants (fusedopt/thread_pool.hpp).
-  m.def("chunk_layout", [](int threads, std::int64_t total) {
-    std::vector<std::int64_t> bounds(kMaxChunks + 1);
-    bounds.resize(static_cast<std::size_t>(chunk_layout(threads, total, bounds.data())) + 1);
-    return bounds;
-  });
+  m.def(
+      "chunk_layout",
+      [](int threads, std::int64_t total, std::int64_t granule) {
+        if (granule < 1 || (granule & (granule - 1)) != 0)
+          throw py::value_error("granule must be a power of two, got " + std::to_string(granule));
+        if (total % granule != 0)
+          throw py::value_error("total must be a multiple of granule");
+        std::vector<std::int64_t> bounds(kMaxChunks + 1);
+        const auto count = chunk_layout(threads, total, bounds.data(), granule);
+        bounds.resize(static_cast<std::size_t>(count) + 1);
+        return bounds;
+      },
+      py::arg("threads"), py::arg("total"), py::arg("granule") = 1);
   m.def("openmp_max_threads", [] { return omp_get_max_threads(); });
   m.def("openmp_version", [] { return _OPENMP; });
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "fusedopt/fused_step.hpp"
@@ -24,27 +25,166 @@ namespace py = pybind11;
 namespace fusedopt::bindings {
 namespace {
 
-enum class Algo { sgd, rmsprop, adam };
+// ---- Hyperparameters, read by name from each group's dict (as
+// python/fusedopt/_declarations.py declares them and the optimizer's C++
+// declaration lists them in fields()). Python has validated the values.
+class HyperReader {
+ public:
+  HyperReader(py::handle group, std::size_t index) : group_(group), index_(index) {
+    if (!PyDict_Check(group.ptr()))
+      throw py::type_error("internal: hyperparameters of group " + std::to_string(index) +
+                           " are not a dict");
+  }
+  void operator()(const char* name, double& x) const { x = number(require(name), name); }
+  void operator()(const char* name, bool& x) const { x = flag(require(name)); }
+  // A pair such as betas = (beta1, beta2).
+  void operator()(const char* name, double& a, double& b) const {
+    const py::sequence pair = py::reinterpret_borrow<py::sequence>(require(name));
+    if (pair.size() != 2) throw missing(name);
+    a = number(pair[0].ptr(), name);
+    b = number(pair[1].ptr(), name);
+  }
+  // The regularizer's fields: absent (torch groups) means none.
+  void optional(const char* name, double& x) const {
+    if (PyObject* v = find(name)) x = number(v, name);
+  }
+  void optional(const char* name, bool& x) const {
+    if (PyObject* v = find(name)) x = flag(v);
+  }
 
-Algo parse_algo(const std::string& name) {
-  if (name == "sgd") return Algo::sgd;
-  if (name == "rmsprop") return Algo::rmsprop;
-  if (name == "adam") return Algo::adam;
+ private:
+  PyObject* find(const char* name) const { return PyDict_GetItemString(group_.ptr(), name); }
+  PyObject* require(const char* name) const {
+    PyObject* v = find(name);
+    if (!v) throw missing(name);
+    return v;
+  }
+  py::value_error missing(const char* name) const {
+    return py::value_error("internal: param_groups[" + std::to_string(index_) + "] has no usable '" +
+                           name + "'");
+  }
+  static double number(PyObject* v, const char* name) {
+    const double x = PyFloat_AsDouble(v);
+    if (x == -1.0 && PyErr_Occurred()) {
+      PyErr_Clear();
+      throw py::type_error(std::string("internal: hyperparameter '") + name + "' is not a number");
+    }
+    return x;
+  }
+  static bool flag(PyObject* v) {
+    const int truth = PyObject_IsTrue(v);
+    if (truth < 0) throw py::error_already_set();
+    return truth != 0;
+  }
+
+  py::handle group_;
+  std::size_t index_;
+};
+
+// Collects the names a declaration's fields() visits.
+struct NameCollector {
+  std::vector<std::string> names;
+  void operator()(const char* name, double&) { names.emplace_back(name); }
+  void operator()(const char* name, bool&) { names.emplace_back(name); }
+  void operator()(const char* name, double&, double&) { names.emplace_back(name); }
+  void optional(const char* name, double&) { names.emplace_back(name); }
+  void optional(const char* name, bool&) { names.emplace_back(name); }
+};
+
+// What the core needs of one optimizer, derived from its declaration
+// (fusedopt/optimizer.hpp): type-erased so that one Core serves them all.
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  virtual const std::vector<std::string>& states() const = 0;
+  virtual bool has_step() const = 0;
+  virtual bool state_at_construction() const = 0;
+  virtual std::vector<std::string> hyperparameters() const = 0;
+  // Reads every group's hyperparameters (one dict per group) for run().
+  virtual void read(const py::list& hypers) = 0;
+  // Buffer k is used by a group with these hyperparameters; its initial value.
+  virtual bool uses(py::handle hyper, int k) const = 0;
+  virtual double initial(py::handle hyper, int k) const = 0;
+  // One step with the hyperparameters read last. Safe without the GIL.
+  virtual void run(ParamTable& table, const GradRef* grads) const = 0;
+  virtual std::int64_t groups() const = 0;
+};
+
+template <class Opt>
+class AlgorithmOf final : public Algorithm {
+ public:
+  AlgorithmOf() : states_(std::begin(Opt::states), std::end(Opt::states)) {}
+  const std::vector<std::string>& states() const override { return states_; }
+  bool has_step() const override { return Opt::has_step; }
+  bool state_at_construction() const override { return Opt::state_at_construction; }
+  std::vector<std::string> hyperparameters() const override {
+    NameCollector names;
+    typename Opt::Hyper h{};
+    Opt::fields(names, h);
+    return names.names;
+  }
+  void read(const py::list& hypers) override {
+    std::vector<typename Opt::Hyper> out(hypers.size());
+    for (std::size_t g = 0; g < hypers.size(); ++g) out[g] = parse(hypers[g], g);
+    hypers_ = std::move(out);
+  }
+  bool uses(py::handle hyper, int k) const override { return Opt::uses(parse(hyper, 0), k); }
+  double initial(py::handle hyper, int k) const override { return Opt::initial(parse(hyper, 0), k); }
+  void run(ParamTable& table, const GradRef* grads) const override {
+    fused_step<Opt>(table, hypers_.data(), grads);
+  }
+  std::int64_t groups() const override { return static_cast<std::int64_t>(hypers_.size()); }
+
+ private:
+  static typename Opt::Hyper parse(py::handle hyper, std::size_t index) {
+    typename Opt::Hyper h{};
+    HyperReader reader(hyper, index);
+    Opt::fields(reader, h);
+    return h;
+  }
+  std::vector<std::string> states_;
+  std::vector<typename Opt::Hyper> hypers_;
+};
+
+std::unique_ptr<Algorithm> make_algorithm(const std::string& name) {
+#define FUSEDOPT_MAKE(Opt) \
+  if (name == Opt::name) return std::make_unique<AlgorithmOf<Opt>>();
+  FUSEDOPT_OPTIMIZERS(FUSEDOPT_MAKE)
+#undef FUSEDOPT_MAKE
   throw py::value_error("unknown algorithm '" + name + "'");
 }
 
-// State buffer names by index, as torch.optim names them.
-std::vector<std::string> state_names(Algo algo) {
-  switch (algo) {
-    case Algo::sgd:
-      return {"momentum_buffer"};
-    case Algo::rmsprop:
-      return {"square_avg", "momentum_buffer", "grad_avg"};
-    case Algo::adam:
-      return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+// Every optimizer's declaration as Python reads it: name -> {'states',
+// 'hyperparameters', 'has_step', 'state_at_construction', 'block'}.
+py::dict describe_optimizers() {
+  py::dict out;
+#define FUSEDOPT_DESCRIBE(Opt)                                              \
+  {                                                                         \
+    const AlgorithmOf<Opt> algo;                                            \
+    py::dict d;                                                             \
+    d["states"] = py::tuple(py::cast(algo.states()));                       \
+    d["hyperparameters"] = py::tuple(py::cast(algo.hyperparameters()));     \
+    d["has_step"] = Opt::has_step;                                          \
+    d["state_at_construction"] = Opt::state_at_construction;                \
+    d["block"] = Opt::block;                                                \
+    out[Opt::name] = d;                                                     \
   }
-  return {};
+  FUSEDOPT_OPTIMIZERS(FUSEDOPT_DESCRIBE)
+#undef FUSEDOPT_DESCRIBE
+  return out;
 }
+
+int numpy_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return py::detail::npy_api::NPY_FLOAT_;
+    case DType::f64:
+      return py::detail::npy_api::NPY_DOUBLE_;
+  }
+  std::abort();
+}
+
+py::dtype numpy_dtype(DType dtype) { return py::dtype(numpy_type(dtype)); }
 
 // numpy's type numbers name a dtype and its byte order is checked apart:
 // cheaper than building a py::dtype per gradient and comparing objects.
@@ -55,46 +195,18 @@ bool is_dtype(const py::array& a, DType dtype) {
   constexpr char kSwapped = '<';
 #endif
   const auto* descr = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr);
-  const int wanted = dtype == DType::f32 ? py::detail::npy_api::NPY_FLOAT_
-                                         : py::detail::npy_api::NPY_DOUBLE_;
-  return descr->type_num == wanted && descr->byteorder != kSwapped;
+  return descr->type_num == numpy_type(dtype) && descr->byteorder != kSwapped;
 }
 
-// Hyperparameter tuples, in the order python/fusedopt/_algorithms.py packs
-// them; each ends with the regularizer's (l1, l2, proximal).
-RegularizerHyper parse_reg(double l1, double l2, bool proximal) { return {l1, l2, proximal}; }
-
-std::vector<SgdHyper> parse_sgd(const py::list& hypers) {
-  std::vector<SgdHyper> out;
-  for (py::handle h : hypers) {
-    auto [lr, momentum, dampening, wd, nesterov, maximize, l1, l2, prox] =
-        h.cast<std::tuple<double, double, double, double, bool, bool, double, double, bool>>();
-    out.push_back({lr, momentum, dampening, wd, nesterov, maximize, parse_reg(l1, l2, prox)});
+// The storage type of a NumPy array the kernels can use, if it has one.
+bool dtype_of(const py::array& a, DType* out) {
+  for (DType d : {DType::f32, DType::f64}) {
+    if (is_dtype(a, d)) {
+      *out = d;
+      return true;
+    }
   }
-  return out;
-}
-
-std::vector<RmspropHyper> parse_rmsprop(const py::list& hypers) {
-  std::vector<RmspropHyper> out;
-  for (py::handle h : hypers) {
-    auto [lr, alpha, eps, wd, momentum, centered, maximize, l1, l2, prox] =
-        h.cast<std::tuple<double, double, double, double, double, bool, bool, double, double,
-                          bool>>();
-    out.push_back({lr, alpha, eps, wd, momentum, centered, maximize, parse_reg(l1, l2, prox)});
-  }
-  return out;
-}
-
-std::vector<AdamHyper> parse_adam(const py::list& hypers) {
-  std::vector<AdamHyper> out;
-  for (py::handle h : hypers) {
-    auto [lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled, l1, l2, prox] =
-        h.cast<std::tuple<double, double, double, double, double, bool, bool, bool, double,
-                          double, bool>>();
-    out.push_back(
-        {lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled, parse_reg(l1, l2, prox)});
-  }
-  return out;
+  return false;
 }
 
 // Marks a step in progress: the kernels run without the GIL, so a second
@@ -115,24 +227,36 @@ class Busy {
 
 class Core {
  public:
-  explicit Core(const std::string& algo) : algo_(parse_algo(algo)), names_(state_names(algo_)) {}
+  explicit Core(const std::string& algo)
+      : algo_(make_algorithm(algo)), names_(algo_->states()) {}
 
-  std::int64_t count() const { return table_.count(); }
-  std::vector<std::string> names() const { return names_; }
+  // The state buffers a group with these hyperparameters uses, by name.
+  py::tuple states_for(py::handle hyper) const {
+    py::list out;
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k)
+      if (algo_->uses(hyper, k)) out.append(names_[static_cast<std::size_t>(k)]);
+    return py::tuple(out);
+  }
+
+  // The value of state `name` before the first step, for a group with these
+  // hyperparameters.
+  double initial_value(py::handle hyper, const std::string& name) const {
+    return algo_->initial(hyper, state_index(name));
+  }
 
   // Parameters were validated in Python (dtype, contiguity, writeability,
   // no overlap among themselves); here they are checked against the state
-  // buffers, whose addresses only C++ knows.
-  void add_params(const py::list& params, int group) {
+  // buffers, whose addresses only C++ knows. An optimizer whose state torch
+  // makes at construction (Adagrad) gets it now, from the group's `hyper`.
+  void add_params(const py::list& params, int group, py::handle hyper) {
     Busy busy(busy_);
     std::vector<py::array> arrays;
     std::vector<DType> dtypes;
     for (py::handle h : params) {
       if (!py::isinstance<py::array>(h)) throw py::type_error("a parameter is not an ndarray");
       py::array a = py::reinterpret_borrow<py::array>(h);
-      const bool f32 = is_dtype(a, DType::f32);
-      if (!f32 && !is_dtype(a, DType::f64))
-        throw py::type_error("a parameter is not float32 or float64");
+      DType dtype;
+      if (!dtype_of(a, &dtype)) throw py::type_error("a parameter is not float32 or float64");
       if (!usable(a) || !a.writeable())
         throw py::value_error("a parameter is not C-contiguous, aligned and writeable");
       const auto* begin = static_cast<const char*>(a.data());
@@ -142,15 +266,25 @@ class Core {
                               "] shares memory with an optimizer state buffer");
       }
       arrays.push_back(a);
-      dtypes.push_back(f32 ? DType::f32 : DType::f64);
+      dtypes.push_back(dtype);
     }
+    // What construction-time state needs, read before anything changes.
+    std::vector<std::pair<int, double>> made;
+    if (algo_->state_at_construction())
+      for (int k = 0; k < static_cast<int>(names_.size()); ++k)
+        if (algo_->uses(hyper, k)) made.emplace_back(k, algo_->initial(hyper, k));
     params_.reserve(params_.size() + arrays.size());
     shapes_.reserve(shapes_.size() + arrays.size());
     for (std::size_t k = 0; k < arrays.size(); ++k) {
       py::array& a = arrays[k];
       shapes_.emplace_back(a.shape(), a.shape() + a.ndim());
-      table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtypes[k], group);
+      const std::int64_t i =
+          table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtypes[k], group);
       params_.push_back(std::move(a));
+      for (const auto& [state, initial] : made) {
+        table_.ensure_state(i, state, initial);
+        table_.set_live(i, state, true);
+      }
     }
     group_sizes_.push_back(static_cast<std::int64_t>(arrays.size()));
   }
@@ -253,7 +387,7 @@ class Core {
     for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
       if (!table_.live(i, k)) continue;
       out[py::str(names_[k])] =
-          py::array(params_[i].dtype(), shapes_[i], table_.state(i, k), self);
+          py::array(numpy_dtype(table_.state_dtype(i, k)), shapes_[i], table_.state(i, k), self);
     }
     return out;
   }
@@ -281,11 +415,12 @@ class Core {
     for (std::int64_t i = 0; i < n; ++i) {
       const auto named = arrays[static_cast<std::size_t>(i)].cast<py::dict>();
       auto& source = sources[static_cast<std::size_t>(i)];
-      for (const std::string& name : names_) {
+      for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
+        const std::string& name = names_[static_cast<std::size_t>(k)];
         source.emplace_back();
         if (!named.contains(name)) continue;
         auto a = named[py::str(name)].cast<py::array>();
-        if (a.size() != table_.size(i) || !is_dtype(a, table_.dtype(i)) || !usable(a))
+        if (a.size() != table_.size(i) || !is_dtype(a, table_.state_dtype(i, k)) || !usable(a))
           throw py::value_error("internal: state '" + name + "' was not prepared");
         source.back() = std::move(a);
       }
@@ -295,7 +430,7 @@ class Core {
     for (std::int64_t i = 0; i < n; ++i)
       for (int k = 0; k < static_cast<int>(names_.size()); ++k)
         if (sources[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)])
-          table_.ensure_state(i, k);
+          table_.ensure_state(i, k, 0.0);
     for (std::int64_t i = 0; i < n; ++i) {
       for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
         const auto& source = sources[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)];
@@ -305,7 +440,7 @@ class Core {
         }
         const auto a = py::reinterpret_borrow<py::array>(source);
         // memmove: the source may be a view of this very buffer.
-        if (a.nbytes() > 0) std::memmove(table_.ensure_state(i, k), a.data(), a.nbytes());
+        if (a.nbytes() > 0) std::memmove(table_.ensure_state(i, k, 0.0), a.data(), a.nbytes());
         table_.set_live(i, k, true);
       }
       table_.set_step(i, steps[static_cast<std::size_t>(i)]);
@@ -376,18 +511,19 @@ class Core {
       throw py::index_error("parameter index " + std::to_string(i) + " out of range");
   }
 
+  // One step with the groups' hyperparameters (one dict per group) and the
+  // gradients' addresses (nullptr: no gradient), which have their
+  // parameters' storage types.
   void step_with(const py::list& hypers, const std::vector<const void*>& pointers) {
-    switch (algo_) {
-      case Algo::sgd:
-        run(sgd_step, parse_sgd(hypers), pointers);
-        break;
-      case Algo::rmsprop:
-        run(rmsprop_step, parse_rmsprop(hypers), pointers);
-        break;
-      case Algo::adam:
-        run(adam_step, parse_adam(hypers), pointers);
-        break;
-    }
+    algo_->read(hypers);
+    for (std::int64_t i = 0; i < table_.count(); ++i)
+      if (table_.group(i) >= algo_->groups())
+        throw py::value_error("internal: missing hyperparameters for a group");
+    std::vector<GradRef> grads(pointers.size());
+    for (std::size_t i = 0; i < pointers.size(); ++i)
+      grads[i] = {pointers[i], table_.dtype(static_cast<std::int64_t>(i))};
+    py::gil_scoped_release release;
+    algo_->run(table_, grads.data());
   }
 
   int state_index(const std::string& name) const {
@@ -396,18 +532,8 @@ class Core {
     throw py::value_error("unknown state '" + name + "'");
   }
 
-  template <class Hyper>
-  void run(void (*step)(ParamTable&, const Hyper*, const void* const*),
-           const std::vector<Hyper>& hypers, const std::vector<const void*>& pointers) {
-    for (std::int64_t i = 0; i < table_.count(); ++i)
-      if (table_.group(i) >= static_cast<int>(hypers.size()))
-        throw py::value_error("internal: missing hyperparameters for a group");
-    py::gil_scoped_release release;
-    step(table_, hypers.data(), pointers.data());
-  }
-
-  Algo algo_;
-  std::vector<std::string> names_;
+  std::unique_ptr<Algorithm> algo_;
+  std::vector<std::string> names_;  // state buffers, by index
   ParamTable table_;
   std::vector<py::array> params_;  // keeps the user's arrays alive
   std::vector<std::vector<py::ssize_t>> shapes_;
@@ -419,11 +545,12 @@ class Core {
 }  // namespace
 
 void register_optim(py::module_& m) {
+  m.def("optimizers", &describe_optimizers);
   py::class_<Core>(m, "OptimizerCore")
       .def(py::init<const std::string&>(), py::arg("algo"))
-      .def_property_readonly("count", &Core::count)
-      .def_property_readonly("state_names", &Core::names)
-      .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"))
+      .def("states_for", &Core::states_for, py::arg("hyper"))
+      .def("initial_value", &Core::initial_value, py::arg("hyper"), py::arg("name"))
+      .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"), py::arg("hyper"))
       .def("step", &Core::step, py::arg("param_groups"), py::arg("grads"), py::arg("hypers"),
            py::arg("coerce"))
       .def(

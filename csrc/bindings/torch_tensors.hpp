@@ -173,7 +173,7 @@ class TorchTensors {
   Inspection inspect(pybind11::handle t, const TensorLayout& layout, bool weak, Seen* seen) const {
     if (!layout_(t).is(strided_)) return {"is not a dense (strided) tensor"};
     if (!is_cpu_(t).is(pybind11::handle(Py_True))) return {"is not on the CPU"};
-    if (!dtype_(t).is(layout.dtype == DType::f32 ? float32_ : float64_))
+    if (!dtype_(t).is(torch_dtype(layout.dtype)))
       return {std::string("does not have dtype ") + dtype_name(layout.dtype), true};
     if (pybind11::object shape = shape_(t); !equal(shape, layout.shape))
       return {"has shape " + format(ints(shape)) + ", expected " + format(layout.shape)};
@@ -236,7 +236,16 @@ class TorchTensors {
   pybind11::object grad(pybind11::handle param) const { return grad_(param); }
 
  private:
-  static const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "float64"; }
+  // torch's dtype object for a storage type.
+  const pybind11::object& torch_dtype(DType dtype) const {
+    switch (dtype) {
+      case DType::f32:
+        return float32_;
+      case DType::f64:
+        return float64_;
+    }
+    std::abort();
+  }
 
   // Whether `t` (of layout's shape) is C-contiguous, as torch defines it.
   bool contiguous(pybind11::handle t, const TensorLayout& layout) const {
@@ -380,7 +389,7 @@ class TorchBinding {
       b.layout = entry.layout;
       inspect_or_raise(tensor, b.layout, &b.seen, i, k, names);
       memory_.add(b.seen.data, b.layout.bytes(), i, k);
-      table.bind_external_state(i, k, reinterpret_cast<void*>(b.seen.data), live);
+      table.bind_external_state(i, k, reinterpret_cast<void*>(b.seen.data), b.layout.dtype, live);
     }
     if (!step.is_none()) {
       Bound& b = entry.states.emplace_back();

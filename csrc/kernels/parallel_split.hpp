@@ -37,24 +37,26 @@ void for_each_piece(const i64* offsets, i64 count, i64 begin, i64 end, Body&& bo
 }
 
 // Calls body(chunk, begin, end) once for every chunk of [0, total), on up to
-// `threads` threads; returns the number of chunks (<= kMaxChunks).
+// `threads` threads; returns the number of chunks (<= kMaxChunks). Chunk
+// boundaries are multiples of `granule` (thread_pool.hpp).
 template <class Body>
-i64 parallel_chunks(i64 total, int threads, Body body) {
+i64 parallel_chunks(i64 total, int threads, Body body, i64 granule = 1) {
   return run_chunks(
       threads, total,
       [](void* context, i64 chunk, i64 begin, i64 end) {
         (*static_cast<Body*>(context))(chunk, begin, end);
       },
-      &body);
+      &body, granule);
 }
 
 // Calls body(segment_index, lo, hi) for every element of the concatenated
-// segments (offsets: count + 1 prefix sums), in parallel.
+// segments (offsets: count + 1 prefix sums), in parallel. With offsets that
+// are multiples of `granule`, lo is a multiple of it in every segment.
 template <class Body>
-void parallel_segments(const i64* offsets, i64 count, int threads, Body&& body) {
-  parallel_chunks(offsets[count], threads, [&](i64, i64 begin, i64 end) {
-    for_each_piece(offsets, count, begin, end, body);
-  });
+void parallel_segments(const i64* offsets, i64 count, int threads, Body&& body, i64 granule = 1) {
+  parallel_chunks(
+      offsets[count], threads,
+      [&](i64, i64 begin, i64 end) { for_each_piece(offsets, count, begin, end, body); }, granule);
 }
 
 inline float root(float x) { return __builtin_sqrtf(x); }

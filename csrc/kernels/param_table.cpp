@@ -7,10 +7,28 @@
 
 namespace fusedopt {
 namespace {
+
 constexpr std::size_t kAlignment = 64;  // a cache line, and one AVX-512 vector
+
+template <class T>
+void fill_as(void* data, std::int64_t n, double value) noexcept {
+  if (value == 0.0) {  // all-zero bytes, and memset is the fastest way there
+    std::memset(data, 0, static_cast<std::size_t>(n) * sizeof(T));
+    return;
+  }
+  std::fill_n(static_cast<T*>(data), n, static_cast<T>(value));
 }
 
-std::size_t dtype_size(DType dtype) noexcept { return dtype == DType::f32 ? 4 : 8; }
+}  // namespace
+
+void fill(void* data, std::int64_t n, DType dtype, double value) noexcept {
+  switch (dtype) {
+    case DType::f32:
+      return fill_as<float>(data, n, value);
+    case DType::f64:
+      return fill_as<double>(data, n, value);
+  }
+}
 
 void ParamTable::AlignedFree::operator()(void* p) const noexcept { std::free(p); }
 
@@ -20,6 +38,7 @@ std::int64_t ParamTable::add(void* data, std::int64_t size, DType dtype, int gro
   param.size = size;
   param.dtype = dtype;
   param.group = group;
+  for (Buffer& b : param.state) b.dtype = dtype;
   add_interval(data, static_cast<std::size_t>(size) * dtype_size(dtype));
   return count() - 1;
 }
@@ -31,49 +50,45 @@ void ParamTable::move(std::int64_t i, void* data) {
   if (data) add_interval(data, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
 }
 
-void* ParamTable::ensure_state(std::int64_t i, int k) {
+void* ParamTable::ensure_state(std::int64_t i, int k, double initial) {
   Param& param = params_[i];
-  if (param.external[k]) {
-    if (!param.live[k])
-      std::memset(param.external[k], 0, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
-    return param.external[k];
-  }
-  if (!param.state[k]) {
-    const std::size_t bytes = static_cast<std::size_t>(param.size) * dtype_size(param.dtype);
+  Buffer& b = param.state[k];
+  if (!b.external && !b.owned) {
+    const std::size_t bytes = state_bytes(i, k);
     const std::size_t padded = std::max(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
     void* memory = std::aligned_alloc(kAlignment, padded);
     if (!memory) throw std::bad_alloc();
     std::memset(memory, 0, padded);
-    param.state[k].reset(memory);
+    b.owned.reset(memory);
     add_interval(memory, padded);
-  } else if (!param.live[k]) {
-    // Dropped earlier; a stale Python view may have written into it since.
-    std::memset(param.state[k].get(), 0, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
   }
-  return param.state[k].get();
+  // Not live: new, dropped earlier (a stale Python view may have written into
+  // it since), or an external buffer that holds no state yet.
+  if (!b.live) fill(state(i, k), param.size, b.dtype, initial);
+  return state(i, k);
 }
 
 void ParamTable::drop_state(std::int64_t i, int k) noexcept {
   // Python may still hold views of the buffer: zero it, never free it.
-  Param& param = params_[i];
-  if (void* buffer = state(i, k)) std::memset(buffer, 0, param.size * dtype_size(param.dtype));
-  param.live[k] = false;
+  if (void* buffer = state(i, k)) std::memset(buffer, 0, state_bytes(i, k));
+  params_[i].state[k].live = false;
 }
 
-void ParamTable::bind_external_state(std::int64_t i, int k, void* data, bool live) {
-  Param& param = params_[i];
-  if (param.external[k]) remove_interval(param.external[k]);
-  param.external[k] = data;
-  add_interval(data, static_cast<std::size_t>(param.size) * dtype_size(param.dtype));
-  param.live[k] = live;
+void ParamTable::bind_external_state(std::int64_t i, int k, void* data, DType dtype, bool live) {
+  Buffer& b = params_[i].state[k];
+  if (b.external) remove_interval(b.external);
+  b.external = data;
+  b.dtype = dtype;
+  b.live = live;
+  add_interval(data, state_bytes(i, k));
 }
 
 void ParamTable::unbind_external(std::int64_t i) {
   Param& param = params_[i];
-  for (int k = 0; k < kMaxStates; ++k) {
-    if (param.external[k]) remove_interval(param.external[k]);
-    param.external[k] = nullptr;
-    param.live[k] = false;
+  for (Buffer& b : param.state) {
+    if (b.external) remove_interval(b.external);
+    b.external = nullptr;
+    b.live = false;
   }
   param.step_mirror = nullptr;
   param.step = 0;

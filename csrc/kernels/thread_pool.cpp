@@ -266,17 +266,19 @@ Pool* pool() noexcept {
 
 }  // namespace
 
-i64 chunk_layout(int threads, i64 total, i64* bounds) noexcept {
+i64 chunk_layout(int threads, i64 total, i64* bounds, i64 granule) noexcept {
   bounds[0] = 0;
   if (total <= 0) return 0;
+  // Both are powers of two: rounding to the larger rounds to both.
+  const i64 align = std::max(kChunkAlign, granule);
   const i64 parts = 2 * static_cast<i64>(threads > 1 ? threads : 0);
   // At least 1/256 of the total: with many threads the guided sizes would
   // otherwise run into kMaxChunks and leave a huge last chunk to one thread.
-  const i64 smallest = std::max(kMinChunkElements, round_up(total / 256 + 1, kChunkAlign));
+  const i64 smallest = round_up(std::max(kMinChunkElements, total / 256 + 1), align);
   i64 count = 0, pos = 0;
   while (pos < total) {
     const i64 left = total - pos;
-    i64 size = parts ? round_up(left / parts, kChunkAlign) : left;
+    i64 size = parts ? round_up(left / parts, align) : left;
     if (size < smallest) size = smallest;
     // A tail shorter than a chunk joins this one; the last slot takes the rest.
     if (left - size < smallest || count == kMaxChunks - 1) size = left;
@@ -286,9 +288,9 @@ i64 chunk_layout(int threads, i64 total, i64* bounds) noexcept {
   return count;
 }
 
-i64 run_chunks(int threads, i64 total, ChunkFn fn, void* context) noexcept {
+i64 run_chunks(int threads, i64 total, ChunkFn fn, void* context, i64 granule) noexcept {
   i64 bounds[kMaxChunks + 1];
-  const i64 count = chunk_layout(threads, total, bounds);
+  const i64 count = chunk_layout(threads, total, bounds, granule);
   Pool* p = count > 1 && !t_inside_pool ? pool() : nullptr;
   return p ? p->run(threads, count, bounds, fn, context) : run_inline(count, bounds, fn, context);
 }

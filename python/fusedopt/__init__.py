@@ -23,7 +23,7 @@ from .gradcheck import (
     numerical_hessian,
 )
 from .minimize import OptimizeResult, minimize
-from .optim import SGD, Adam, AdamW, RMSprop
+from .optim import SGD, Adagrad, Adam, AdamW, Lion, RMSprop
 from .regularizers import L1, L2, ElasticNet, Regularizer
 
 __version__: str = _core.__version__
@@ -31,11 +31,13 @@ __all__ = [
     "L1",
     "L2",
     "SGD",
+    "Adagrad",
     "Adam",
     "AdamW",
     "ElasticNet",
     "GradcheckError",
     "GradcheckResult",
+    "Lion",
     "OptimizeResult",
     "RMSprop",
     "Regularizer",

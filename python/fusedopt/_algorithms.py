@@ -1,230 +1,69 @@
-"""Hyperparameters of each algorithm: constructor signature, defaults, checks.
+"""NumPy optimizer classes derived from their declarations (``_declarations``).
 
-Shared by the fused optimizers (fusedopt.optim) and the NumPy reference
-(fusedopt.reference), which differ only in where the state lives and who does
-the arithmetic.
+Shared by the fused optimizers (:mod:`fusedopt.optim`) and the NumPy
+reference (:mod:`fusedopt.reference`), which differ only in where the state
+lives and who does the arithmetic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, TypeVar
 
-from . import _validation as V
+from ._declarations import Declaration
 from ._optimizer import Optimizer, ParamsT
-from .regularizers import Regularizer, check_regularizer, pack
+
+PARAMS_DOC = """params : list of ndarray, or list of dict
+    C-contiguous, writeable float32 or float64 arrays, updated in place;
+    or parameter groups, dicts with ``'params'`` and per-group overrides
+    of the keyword arguments below."""
+
+STEP_DOC = """Call ``opt.step(grads)`` with one gradient per parameter (in order of
+appearance across groups; ``None`` skips a parameter, its state and its
+step count). The gradient may be any real array of the parameter's shape;
+it is converted to the parameter's dtype if needed, never the parameter."""
+
+OptimizerT = TypeVar("OptimizerT", bound=type[Optimizer])
 
 
-# ------------------------------------------------------------ per-algorithm group rules
-# Shared by the NumPy optimizers below and fusedopt.torch: each check raises
-# naming the first invalid hyperparameter; each pack gives the tuple the C++
-# core parses (csrc/bindings/register_optim.cpp), ending
-# with the group's regularizer (absent in torch groups: none).
-def check_sgd(group: Mapping[str, Any]) -> None:
-    V.nonneg(group["lr"], "lr")
-    V.nonneg(group["momentum"], "momentum")
-    V.finite(group["dampening"], "dampening")
-    V.nonneg(group["weight_decay"], "weight_decay")
-    V.flag(group["nesterov"], "nesterov")
-    V.flag(group["maximize"], "maximize")
-    check_regularizer(group.get("regularizer"))
-    if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-        raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+class DeclaredOptimizer(Optimizer):
+    """An :class:`Optimizer` whose algorithm is a :class:`Declaration`."""
 
+    declaration: Declaration
 
-def pack_sgd(g: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (
-        float(g["lr"]),
-        float(g["momentum"]),
-        float(g["dampening"]),
-        float(g["weight_decay"]),
-        bool(g["nesterov"]),
-        bool(g["maximize"]),
-        *pack(g.get("regularizer")),
-    )
-
-
-def check_rmsprop(group: Mapping[str, Any]) -> None:
-    V.nonneg(group["lr"], "lr")
-    V.unit_interval(group["alpha"], "alpha", closed=True)
-    V.nonneg(group["eps"], "eps")
-    V.nonneg(group["weight_decay"], "weight_decay")
-    V.nonneg(group["momentum"], "momentum")
-    V.flag(group["centered"], "centered")
-    V.flag(group["maximize"], "maximize")
-    check_regularizer(group.get("regularizer"))
-
-
-def pack_rmsprop(g: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (
-        float(g["lr"]),
-        float(g["alpha"]),
-        float(g["eps"]),
-        float(g["weight_decay"]),
-        float(g["momentum"]),
-        bool(g["centered"]),
-        bool(g["maximize"]),
-        *pack(g.get("regularizer")),
-    )
-
-
-def check_adam(group: Mapping[str, Any]) -> None:
-    V.nonneg(group["lr"], "lr")
-    V.betas(group["betas"], "betas")
-    V.nonneg(group["eps"], "eps")
-    V.nonneg(group["weight_decay"], "weight_decay")
-    V.flag(group["amsgrad"], "amsgrad")
-    V.flag(group["maximize"], "maximize")
-    V.flag(group.get("decoupled_weight_decay", False), "decoupled_weight_decay")
-    check_regularizer(group.get("regularizer"))
-
-
-def pack_adam(g: Mapping[str, Any]) -> tuple[Any, ...]:
-    beta1, beta2 = g["betas"]
-    return (
-        float(g["lr"]),
-        float(beta1),
-        float(beta2),
-        float(g["eps"]),
-        float(g["weight_decay"]),
-        bool(g["amsgrad"]),
-        bool(g["maximize"]),
-        bool(g.get("decoupled_weight_decay", False)),
-        *pack(g.get("regularizer")),
-    )
-
-
-class SGDAlgorithm(Optimizer):
-    state_names = ("momentum_buffer",)
-    has_step = False
-    core_algo: ClassVar[str] = "sgd"
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-        regularizer: Regularizer | None = None,
-    ) -> None:
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            maximize=maximize,
-            regularizer=regularizer,
-        )
-        super().__init__(params, defaults)
+    def __init__(self, params: ParamsT, *args: Any, **kwargs: Any) -> None:
+        # The signature is the declaration's (set on each derived class):
+        # Optimizer.__new__ has bound the arguments to it already.
+        signature = type(self).__init__.__signature__  # type: ignore[attr-defined]
+        bound = signature.bind(self, params, *args, **kwargs)
+        bound.apply_defaults()
+        values = {k: v for k, v in bound.arguments.items() if k not in ("self", "params")}
+        super().__init__(params, values | dict(self.declaration.fixed))
 
     def _check_group(self, group: Mapping[str, Any]) -> None:
-        check_sgd(group)
-
-    _pack = staticmethod(pack_sgd)
+        self.declaration.check(group)
 
 
-class RMSpropAlgorithm(Optimizer):
-    state_names = ("square_avg", "momentum_buffer", "grad_avg")
-    core_algo: ClassVar[str] = "rmsprop"
+def numpy_optimizer(
+    declaration: Declaration, base: OptimizerT, *, module: str, doc: str | None = None
+) -> OptimizerT:
+    """The class ``declaration.name`` on ``base`` (a storage for the state):
+    the declaration's signature, defaults, checks, state names and docstring."""
 
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        centered: bool = False,
-        *,
-        maximize: bool = False,
-        regularizer: Regularizer | None = None,
-    ) -> None:
-        defaults = dict(
-            lr=lr,
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-            maximize=maximize,
-            regularizer=regularizer,
-        )
-        super().__init__(params, defaults)
+    def __init__(self: Any, params: ParamsT, *args: Any, **kwargs: Any) -> None:
+        DeclaredOptimizer.__init__(self, params, *args, **kwargs)
 
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        check_rmsprop(group)
-
-    _pack = staticmethod(pack_rmsprop)
-
-
-class AdamAlgorithm(Optimizer):
-    state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    core_algo: ClassVar[str] = "adam"
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        decoupled_weight_decay: bool = False,
-        regularizer: Regularizer | None = None,
-    ) -> None:
-        defaults = dict(
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            maximize=maximize,
-            decoupled_weight_decay=decoupled_weight_decay,
-            regularizer=regularizer,
-        )
-        super().__init__(params, defaults)
-
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        check_adam(group)
-
-    _pack = staticmethod(pack_adam)
-
-
-class AdamWAlgorithm(AdamAlgorithm):
-    # torch.optim.AdamW is Adam with decoupled_weight_decay=True and its own
-    # weight_decay default; the flag stays per group, as in torch. Like
-    # torch's AdamW.__setstate__, loading any checkpoint (an Adam one too)
-    # keeps the decay decoupled: an AdamW never silently runs as Adam.
-    load_overrides: ClassVar[dict[str, Any]] = {"decoupled_weight_decay": True}
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        regularizer: Regularizer | None = None,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            maximize=maximize,
-            decoupled_weight_decay=True,
-            regularizer=regularizer,
-        )
+    __init__.__signature__ = declaration.signature(torch=False)  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{declaration.name}.__init__"
+    namespace = {
+        "__init__": __init__,
+        "__module__": module,
+        "__qualname__": declaration.name,
+        "__doc__": doc
+        or declaration.docstring(torch=False, params_doc=PARAMS_DOC, step_doc=STEP_DOC),
+        "declaration": declaration,
+        "state_names": declaration.state_names,
+        "has_step": declaration.has_step,
+        "load_overrides": dict(declaration.fixed),
+    }
+    return type(declaration.name, (DeclaredOptimizer, base), namespace)  # type: ignore[return-value]

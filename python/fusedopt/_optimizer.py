@@ -118,7 +118,10 @@ class Optimizer:
     def _init_storage(self) -> None:
         raise NotImplementedError
 
-    def _storage_add(self, params: list[np.ndarray], group_index: int) -> None:
+    def _storage_add(
+        self, params: list[np.ndarray], group_index: int, group: Mapping[str, Any]
+    ) -> None:
+        """Register ``params`` (a new group ``group``, already checked)."""
         raise NotImplementedError
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
@@ -154,7 +157,7 @@ class Optimizer:
             V.check_disjoint(self._params + params, [f"params[{k}]" for k in range(first)] + labels)
             group = {**self.defaults, **param_group, "params": params}
             self._check_group(group)
-            self._storage_add(params, len(self.param_groups))
+            self._storage_add(params, len(self.param_groups), group)
             self.param_groups.append(group)
             self._params.extend(params)
             self._group_sizes.append(len(params))

@@ -14,12 +14,22 @@ from typing import Any
 
 import numpy as np
 
+from . import _declarations as D
 from . import _validation as V
-from ._algorithms import AdamAlgorithm, AdamWAlgorithm, RMSpropAlgorithm, SGDAlgorithm
+from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 from .regularizers import Regularizer
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSprop", "regularizer_grad", "regularizer_value"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Lion",
+    "RMSprop",
+    "regularizer_grad",
+    "regularizer_value",
+]
 
 
 # ------------------------------------------------------------ regularizers
@@ -60,18 +70,22 @@ def _prox(p: np.ndarray, step: np.ndarray | float, group: Mapping[str, Any]) -> 
 
 
 class ReferenceOptimizer(Optimizer):
-    """State in Python dicts; one NumPy update per parameter."""
+    """State in Python dicts; one NumPy update per parameter (``_update``)."""
+
+    declaration: D.Declaration
 
     def _init_storage(self) -> None:
         self._ref_state: list[dict[str, Any]] = []
 
-    def _storage_add(self, params: list[np.ndarray], group_index: int) -> None:
+    def _storage_add(
+        self, params: list[np.ndarray], group_index: int, group: Mapping[str, Any]
+    ) -> None:
         state_memory = self._memory_index(with_params=False)  # params were checked apart
         for k, param in enumerate(params):
             owner = state_memory.owner(param)
             if owner is not None:
                 raise ValueError(f"params[{len(self._params) + k}] shares memory with {owner}")
-        self._ref_state.extend({"step": 0} for _ in params)
+        self._ref_state.extend(self._initial_state(param, group) for param in params)
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
         entry = self._ref_state[index]
@@ -138,96 +152,148 @@ class ReferenceOptimizer(Optimizer):
                     labels.append(f"the optimizer state {name!r} of params[{index}]")
         return V.MemoryIndex(arrays, labels)
 
+    def _initial_state(self, param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any]:
+        """A new parameter's state: empty, or made at construction as torch's is."""
+        return {"step": 0}
+
     def _update(
         self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
     ) -> None:
         raise NotImplementedError
 
 
-class SGD(SGDAlgorithm, ReferenceOptimizer):
-    """NumPy reference for :class:`fusedopt.SGD`."""
+def _reference(declaration: D.Declaration, update: Any, **methods: Any) -> Any:
+    """The reference class of ``declaration``, updating each parameter with
+    ``update(p, g, state, group)``."""
+    base = type(
+        f"_{declaration.name}Reference",
+        (ReferenceOptimizer,),
+        {"_update": staticmethod(update), "__module__": __name__, **methods},
+    )
+    return numpy_optimizer(
+        declaration,
+        base,
+        module=__name__,
+        doc=f"NumPy reference for :class:`fusedopt.{declaration.name}`.",
+    )
 
-    def _update(self, p, g, state, group):
-        lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        if wd != 0:
-            g = g + wd * p
-        g = g + _penalty(p, group)
-        if mu != 0:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # 0-d stays an array
-            else:
-                buf = state["momentum_buffer"]
-                buf[...] = mu * buf + (1 - tau) * g
+
+def _sgd(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.SGD's update of one parameter, in place."""
+    lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    if mu != 0:
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # 0-d stays an array
+        else:
             buf = state["momentum_buffer"]
-            g = g + mu * buf if group["nesterov"] else buf
-        p -= lr * g
-        _prox(p, lr, group)
+            buf[...] = mu * buf + (1 - tau) * g
+        buf = state["momentum_buffer"]
+        g = g + mu * buf if group["nesterov"] else buf
+    p -= lr * g
+    _prox(p, lr, group)
 
 
-class RMSprop(RMSpropAlgorithm, ReferenceOptimizer):
-    """NumPy reference for :class:`fusedopt.RMSprop`."""
+def _rmsprop(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.RMSprop's update of one parameter, in place."""
+    lr, alpha, eps, wd, mu = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    v = state.setdefault("square_avg", np.zeros_like(p))
+    v[...] = alpha * v + (1 - alpha) * g * g
+    if group["centered"]:
+        g_avg = state.setdefault("grad_avg", np.zeros_like(p))
+        g_avg[...] = alpha * g_avg + (1 - alpha) * g
+        den = np.sqrt(v - g_avg * g_avg) + eps
+    else:
+        den = np.sqrt(v) + eps
+    if mu > 0:
+        buf = state.setdefault("momentum_buffer", np.zeros_like(p))
+        buf[...] = mu * buf + g / den
+        p -= lr * buf
+    else:
+        p -= lr * (g / den)
+    _prox(p, (lr, den), group)
 
-    def _update(self, p, g, state, group):
-        lr, alpha, eps, wd, mu = (
-            group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum")
-        )
-        if group["maximize"]:
-            g = -g
-        if wd != 0:
+
+def _adam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Adam's (and AdamW's) update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = (
+        group["lr"],
+        group["betas"],
+        group["eps"],
+        group["weight_decay"],
+    )
+    t = state["step"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            p *= 1 - lr * wd
+        else:
             g = g + wd * p
-        g = g + _penalty(p, group)
-        v = state.setdefault("square_avg", np.zeros_like(p))
-        v[...] = alpha * v + (1 - alpha) * g * g
-        if group["centered"]:
-            g_avg = state.setdefault("grad_avg", np.zeros_like(p))
-            g_avg[...] = alpha * g_avg + (1 - alpha) * g
-            den = np.sqrt(v - g_avg * g_avg) + eps
-        else:
-            den = np.sqrt(v) + eps
-        if mu > 0:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(p))
-            buf[...] = mu * buf + g / den
-            p -= lr * buf
-        else:
-            p -= lr * (g / den)
-        _prox(p, (lr, den), group)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    v[...] = beta2 * v + (1 - beta2) * g * g
+    bias1 = 1 - beta1**t
+    bias2 = 1 - beta2**t
+    if group["amsgrad"]:
+        v_max = state.setdefault("max_exp_avg_sq", np.zeros_like(p))
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    den = np.sqrt(v) / math.sqrt(bias2) + eps
+    p -= (lr / bias1) * (m / den)
+    _prox(p, (lr / bias1, den), group)
 
 
-class Adam(AdamAlgorithm, ReferenceOptimizer):
-    """NumPy reference for :class:`fusedopt.Adam`."""
-
-    def _update(self, p, g, state, group):
-        lr, (beta1, beta2), eps, wd = (
-            group["lr"],
-            group["betas"],
-            group["eps"],
-            group["weight_decay"],
-        )
-        t = state["step"]
-        if group["maximize"]:
-            g = -g
-        g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m = state.setdefault("exp_avg", np.zeros_like(p))
-        v = state.setdefault("exp_avg_sq", np.zeros_like(p))
-        m[...] = beta1 * m + (1 - beta1) * g
-        v[...] = beta2 * v + (1 - beta2) * g * g
-        bias1 = 1 - beta1**t
-        bias2 = 1 - beta2**t
-        if group["amsgrad"]:
-            v_max = state.setdefault("max_exp_avg_sq", np.zeros_like(p))
-            np.maximum(v_max, v, out=v_max)
-            v = v_max
-        den = np.sqrt(v) / math.sqrt(bias2) + eps
-        p -= (lr / bias1) * (m / den)
-        _prox(p, (lr / bias1, den), group)
+def _adagrad(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Adagrad's update of one parameter, in place."""
+    lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    clr = lr / (1 + (state["step"] - 1) * lr_decay)
+    s = state["sum"]
+    s[...] = s + g * g
+    std = np.sqrt(s) + eps
+    p -= clr * (g / std)
+    _prox(p, (clr, std), group)
 
 
-class AdamW(AdamWAlgorithm, Adam):
-    """NumPy reference for :class:`fusedopt.AdamW`."""
+def _adagrad_state(param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any]:
+    """torch's Adagrad makes its state in __init__: step 0, sum = initial_accumulator_value."""
+    return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
+
+
+def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """Lion's update of one parameter, in place, as lion-pytorch's ``update_fn``."""
+    lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    p *= 1 - lr * wd
+    p -= lr * np.sign(beta1 * m + (1 - beta1) * g)
+    m[...] = beta2 * m + (1 - beta2) * g
+    _prox(p, lr, group)
+
+
+SGD = _reference(D.SGD, _sgd)
+RMSprop = _reference(D.RMSPROP, _rmsprop)
+Adam = _reference(D.ADAM, _adam)
+AdamW = _reference(D.ADAMW, _adam)
+Adagrad = _reference(
+    D.ADAGRAD, _adagrad, _initial_state=lambda self, param, group: _adagrad_state(param, group)
+)
+Lion = _reference(D.LION, _lion)

@@ -217,8 +217,8 @@ def check_regularizer(value: object, name: str = "regularizer") -> None:
         )
 
 
-def pack(value: Regularizer | None) -> tuple[float, float, bool]:
-    """(l1, l2, proximal) as the C++ core takes them."""
+def core_fields(value: Regularizer | None) -> dict[str, float | bool]:
+    """The fields the C++ core reads for a group's regularizer (none: no fields)."""
     if value is None:
-        return (0.0, 0.0, False)
-    return (value.l1, value.l2, bool(value.proximal))
+        return {}
+    return {"l1": value.l1, "l2": value.l2, "l1_proximal": bool(value.proximal)}

@@ -42,6 +42,7 @@ optimizers cannot be copied or pickled (save ``state_dict()`` instead).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections import defaultdict
@@ -52,17 +53,10 @@ import torch
 from torch.optim import Optimizer
 
 from . import _core
+from . import _declarations as D
 from . import _validation as V
-from ._algorithms import (
-    check_adam,
-    check_rmsprop,
-    check_sgd,
-    pack_adam,
-    pack_rmsprop,
-    pack_sgd,
-)
 
-__all__ = ["SGD", "Adam", "AdamW", "RMSprop"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "RMSprop"]
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -138,16 +132,6 @@ def _step_count(value: Any, label: str) -> int:
     if not math.isfinite(number) or number < 0 or number != math.floor(number):
         raise ValueError(f"{label} must be a whole number of steps >= 0, got {number!r}")
     return int(number)
-
-
-def _compat(foreach: Any, fused: Any, capturable: bool, differentiable: bool) -> None:
-    if capturable:
-        raise ValueError("capturable=True is for CUDA graphs; fusedopt.torch runs on the CPU")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported by fusedopt.torch")
-    for name, value in (("foreach", foreach), ("fused", fused)):
-        if value not in (None, True, False):
-            raise ValueError(f"{name} must be None or a bool, got {value!r}")
 
 
 class _ReportsChanges:
@@ -267,11 +251,7 @@ class _FusedTorchOptimizer(Optimizer):
     they were.
     """
 
-    _algo: ClassVar[str]
-    _has_step: ClassVar[bool] = True
-    _state_names: ClassVar[tuple[str, ...]]  # every buffer name the algorithm may keep
-    # Keys torch's __setstate__ fills into loaded groups that lack them.
-    _group_defaults: ClassVar[dict[str, Any]] = {}
+    declaration: ClassVar[D.Declaration]
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self._built: _Built | None = None
@@ -323,20 +303,24 @@ class _FusedTorchOptimizer(Optimizer):
 
     def _complete_group(self, group: dict[str, Any]) -> dict[str, Any]:
         """A loaded group with the keys torch's __setstate__ fills in."""
-        for key, value in self._group_defaults.items():
-            group.setdefault(key, value)
+        for h in self.declaration.hypers:
+            if h.name != "lr":
+                group.setdefault(h.name, h.default)
+        # As torch's AdamW.__setstate__: an Adam state_dict must not turn AdamW into Adam.
+        group.update(self.declaration.fixed)
         return group
 
-    # ------------------------------------------------------------ algorithm hooks
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        raise NotImplementedError
-
-    def _pack(self, group: Mapping[str, Any]) -> tuple[Any, ...]:
-        raise NotImplementedError
+    # ------------------------------------------------------------ the declaration
+    @functools.cached_property
+    def _declared_keys(self) -> tuple[str, ...]:
+        """The keys every group must have: the declared hyperparameters (torch's
+        base class may add others to ``defaults``, e.g. 'differentiable')."""
+        return (*(h.name for h in self.declaration.hypers), *self.declaration.fixed)
 
     def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
-        """The state tensors a step with this group's options uses."""
-        raise NotImplementedError
+        """The state tensors a step with this group's options uses (the C++
+        declaration's choice)."""
+        return _probe(self.declaration.kernel).states_for(_plain_numbers(group))
 
     # ------------------------------------------------------------ torch.optim API
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -395,7 +379,7 @@ class _FusedTorchOptimizer(Optimizer):
         where = f"param_groups[{k}]"
         if not isinstance(group, Mapping):
             raise TypeError(f"{where} must be a dict, got {type(group).__name__}")
-        for key in ("params", *self.defaults):
+        for key in ("params", *self._declared_keys):
             if key not in group:
                 raise ValueError(f"{where} has no {key!r}")
         if not isinstance(group["params"], (list, tuple)):
@@ -403,13 +387,7 @@ class _FusedTorchOptimizer(Optimizer):
                 f"{where}['params'] must be a list of tensors, got {type(group['params']).__name__}"
             )
         try:
-            _compat(
-                group.get("foreach"),
-                group.get("fused"),
-                group.get("capturable", False),
-                group.get("differentiable", False),
-            )
-            self._check_group(group)
+            self.declaration.check(_plain_numbers(group))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{where}: {error}") from None
 
@@ -424,23 +402,25 @@ class _FusedTorchOptimizer(Optimizer):
         for k, group in enumerate(groups):
             self._check_group_at(k, group)
             lists.append(group["params"])
-            hypers.append(self._pack(group))
+            hypers.append(dict(_plain_numbers(group)))  # as checked
             names.append(self._names(group))
         return lists, hypers, tuple(names)
 
     def _names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         """Every state entry a step writes: the buffers, and torch's 'step' count."""
-        return (*self._required(group), "step") if self._has_step else self._required(group)
+        required = self._required(group)
+        return (*required, "step") if self.declaration.has_step else required
 
     # ------------------------------------------------------------ building a core
     def _build(self, groups: Any, state: Mapping[Any, Any], *, with_grads: bool) -> _Built:
         """A core for these groups and state entries, everything validated.
         Parameters get state bound if they have an entry or (``with_grads``)
-        a gradient, as torch creates state at a parameter's first step."""
+        a gradient, as torch creates state at a parameter's first step (or
+        all of them, for an optimizer whose state torch makes in ``__init__``)."""
         lists, _, names = self._read_groups(groups)
         if not isinstance(state, Mapping):
             raise TypeError(f"the optimizer state must be a dict, got {type(state).__name__}")
-        core = _core.OptimizerCore(self._algo)
+        core = _core.OptimizerCore(self.declaration.kernel)
         core.use_torch(
             torch._C.TensorBase, torch._C.StorageBase, torch.float32, torch.float64, torch.strided
         )
@@ -465,12 +445,14 @@ class _FusedTorchOptimizer(Optimizer):
         entries: list[tuple[Mapping[str, Any], dict[str, torch.Tensor]] | None] = [None] * len(
             params
         )
+        made_now = self.declaration.state_at_construction
         for i, p in enumerate(params):
             entry = state.get(p)
-            if not entry and not (with_grads and p.grad is not None):
+            if not entry and not made_now and not (with_grads and p.grad is not None):
                 continue
+            group = groups[group_of[i]]
             bound[i], entries[i] = self._bind(
-                core, i, p, {} if entry is None else entry, names[group_of[i]], previous.get(id(p))
+                core, i, p, {} if entry is None else entry, group, previous.get(id(p))
             )
         core.seal_torch()
         return _Built(core, params, group_of, names, bound, entries)
@@ -488,10 +470,10 @@ class _FusedTorchOptimizer(Optimizer):
         i: int,
         p: torch.Tensor,
         entry: Any,
-        names: tuple[str, ...],
+        group: Mapping[str, Any],
         previous: dict[str, torch.Tensor] | None,
     ) -> tuple[dict[str, torch.Tensor], tuple[Mapping[str, Any], dict[str, torch.Tensor]]]:
-        """Bind parameter i's state for the group's names: tensors from its
+        """Bind parameter i's state for its group's options: tensors from its
         entry (converted if needed, as torch's load_state_dict casts them) or
         made, as torch makes them. A tensor the current core already updates
         and that was changed in place is followed as it is, or refused."""
@@ -500,15 +482,20 @@ class _FusedTorchOptimizer(Optimizer):
         previous = previous or {}
         bound: dict[str, torch.Tensor] = {}
         buffers = []
-        for name in names:
-            if name == "step":
-                continue
+        hyper = _plain_numbers(group)
+        for name in core.states_for(hyper):
             given = entry.get(name)
-            in_place = given is not None and previous.get(name) is given
+            if given is None:  # made as torch makes it: live if made in __init__
+                initial = core.initial_value(hyper, name)
+                made = torch.full_like(p, initial, memory_format=torch.contiguous_format)
+                bound[name] = made
+                buffers.append((name, made, self.declaration.state_at_construction))
+                continue
+            in_place = previous.get(name) is given
             bound[name] = self._state_tensor(i, name, given, p, in_place)
-            buffers.append((name, bound[name], given is not None))
+            buffers.append((name, bound[name], True))
         step, count = None, 0
-        if self._has_step:
+        if self.declaration.has_step:
             step, count = self._step_tensor(i, entry, previous)
             bound["step"] = step
         core.bind_torch(i, buffers, step, count)
@@ -521,8 +508,6 @@ class _FusedTorchOptimizer(Optimizer):
         """A state tensor the C++ core may use as p.numel() elements of p's
         dtype. ``in_place``: ``given`` is the tensor the current core updates."""
         label = f"state {name!r} of params[{i}]"
-        if given is None:
-            return torch.zeros_like(p, memory_format=torch.contiguous_format)
         if not isinstance(given, torch.Tensor):
             raise TypeError(f"{label} must be a tensor, got {type(given).__name__}")
         if given.device.type != "cpu" or given.layout is not torch.strided:
@@ -553,7 +538,7 @@ class _FusedTorchOptimizer(Optimizer):
         label = f"state 'step' of params[{i}]"
         given = entry.get("step")
         if given is None:
-            kept = [n for n in self._state_names if entry.get(n) is not None]
+            kept = [n for n in self.declaration.state_names if entry.get(n) is not None]
             if kept:
                 raise ValueError(f"the state of params[{i}] has {kept[0]!r} but no 'step'")
             return torch.tensor(0.0), 0
@@ -657,209 +642,46 @@ def _check_state_dict_layout(state_dict: Any, groups: list[dict[str, Any]]) -> N
                 _check_storage_covers(value, f"{where}[{name!r}]")
 
 
-class SGD(_FusedTorchOptimizer):
-    """torch.optim.SGD's interface and update, fused (see ``fusedopt.SGD``)."""
-
-    _algo = "sgd"
-    _has_step = False
-    _state_names = ("momentum_buffer",)
-    _group_defaults: ClassVar[dict[str, Any]] = dict(
-        nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False
-    )
-
-    def __init__(
-        self,
-        params: Iterable[Any],
-        lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        _compat(foreach, fused, False, differentiable)
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            maximize=maximize,
-            foreach=foreach,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        super().__init__(params, defaults)
-
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        check_sgd(_plain_numbers(group))
-
-    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return pack_sgd(g)
-
-    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
-        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+@functools.cache
+def _probe(kernel: str) -> Any:
+    """A core with no parameters, to ask a declaration which state a group uses."""
+    return _core.OptimizerCore(kernel)
 
 
-class RMSprop(_FusedTorchOptimizer):
-    """torch.optim.RMSprop's interface and update, fused (see ``fusedopt.RMSprop``)."""
-
-    _algo = "rmsprop"
-    _state_names = ("square_avg", "momentum_buffer", "grad_avg")
-    _group_defaults: ClassVar[dict[str, Any]] = dict(
-        momentum=0,
-        centered=False,
-        foreach=None,
-        maximize=False,
-        differentiable=False,
-        capturable=False,
-    )
+def _torch_optimizer(declaration: D.Declaration) -> type[_FusedTorchOptimizer]:
+    """``torch.optim.<Name>``'s signature, ``defaults`` and state, on the fused core."""
+    signature = declaration.signature(torch=True)
 
     def __init__(
-        self,
-        params: Iterable[Any],
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        centered: bool = False,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
+        self: _FusedTorchOptimizer, params: Iterable[Any], *args: Any, **kwargs: Any
     ) -> None:
-        _compat(foreach, None, capturable, differentiable)
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            alpha=alpha,
-            eps=eps,
-            centered=centered,
-            weight_decay=weight_decay,
-            capturable=capturable,
-            foreach=foreach,
-            maximize=maximize,
-            differentiable=differentiable,
-        )
-        super().__init__(params, defaults)
+        try:
+            bound = signature.bind(self, params, *args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{declaration.name}() {exc}") from None
+        bound.apply_defaults()
+        values = {k: v for k, v in bound.arguments.items() if k not in ("self", "params")}
+        _FusedTorchOptimizer.__init__(self, params, values | dict(declaration.fixed))
 
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        check_rmsprop(_plain_numbers(group))
-
-    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return pack_rmsprop(g)
-
-    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
-        names = ("square_avg",)
-        if group["momentum"] > 0:
-            names += ("momentum_buffer",)
-        if group["centered"]:
-            names += ("grad_avg",)
-        return names
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{declaration.name}.__init__"
+    namespace = {
+        "__init__": __init__,
+        "__module__": __name__,
+        "__qualname__": declaration.name,
+        "__doc__": f"torch.optim.{declaration.name}'s interface and update, fused (see "
+        f"``fusedopt.{declaration.name}``).",
+        "declaration": declaration,
+    }
+    return type(declaration.name, (_FusedTorchOptimizer,), namespace)
 
 
-class Adam(_FusedTorchOptimizer):
-    """torch.optim.Adam's interface and update, fused (see ``fusedopt.Adam``)."""
-
-    _algo = "adam"
-    _state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    _group_defaults: ClassVar[dict[str, Any]] = dict(
-        amsgrad=False,
-        maximize=False,
-        foreach=None,
-        capturable=False,
-        differentiable=False,
-        decoupled_weight_decay=False,
-        fused=None,
-    )
-
-    def __init__(
-        self,
-        params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
-        _compat(foreach, fused, capturable, differentiable)
-        defaults = dict(
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay,
-        )
-        super().__init__(params, defaults)
-
-    def _check_group(self, group: Mapping[str, Any]) -> None:
-        check_adam(_plain_numbers(group))
-
-    def _pack(self, g: Mapping[str, Any]) -> tuple[Any, ...]:
-        return pack_adam(g)
-
-    def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
-        names = ("exp_avg", "exp_avg_sq")
-        return (*names, "max_exp_avg_sq") if group["amsgrad"] else names
-
-
-class AdamW(Adam):
-    """torch.optim.AdamW's interface and update, fused (see ``fusedopt.AdamW``)."""
-
-    def __init__(
-        self,
-        params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            foreach=foreach,
-            maximize=maximize,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=True,
-        )
-
-    def _complete_group(self, group: dict[str, Any]) -> dict[str, Any]:
-        """As torch's AdamW.__setstate__: any state loaded into AdamW decays
-        decoupled (an Adam state_dict must not turn it into Adam)."""
-        group = super()._complete_group(group)
-        group["decoupled_weight_decay"] = True
-        return group
+SGD = _torch_optimizer(D.SGD)
+RMSprop = _torch_optimizer(D.RMSPROP)
+Adam = _torch_optimizer(D.ADAM)
+AdamW = _torch_optimizer(D.ADAMW)
+Adagrad = _torch_optimizer(D.ADAGRAD)
+Lion = _torch_optimizer(D.LION)
 
 
 class LBFGS(Optimizer):

@@ -1,25 +1,28 @@
 #pragma once
-// One optimizer step over every parameter of a ParamTable: per-tensor
-// coefficients, state allocation, and a single call into the active kernels.
+// One optimizer step over every parameter of a ParamTable, for any declared
+// optimizer (fusedopt/optimizer.hpp): per-tensor coefficients, state
+// allocation, and a single call into the active ISA's kernel.
 #include <cstdint>
 
-#include "fusedopt/hyperparams.hpp"
+#include "fusedopt/optimizers.hpp"
 #include "fusedopt/param_table.hpp"
 
 namespace fusedopt {
 
-// grads[i] points at parameter i's gradient (same dtype and size, no overlap
-// with any parameter or state), or is nullptr to skip parameter i entirely.
-// hypers[g] are group g's hyperparameters. Safe to call without the GIL.
-void sgd_step(ParamTable& table, const SgdHyper* hypers, const void* const* grads);
-void rmsprop_step(ParamTable& table, const RmspropHyper* hypers, const void* const* grads);
-void adam_step(ParamTable& table, const AdamHyper* hypers, const void* const* grads);
+// A parameter's gradient for one step: its memory (the parameter's size, no
+// overlap with any parameter or state) and storage type; data == nullptr
+// skips the parameter, its state and its step count.
+struct GradRef {
+  const void* data;
+  DType dtype;
+};
 
-// State buffer indices, in the order torch names them.
-namespace sgd_state { inline constexpr int momentum_buffer = 0; }
-namespace rmsprop_state {
-inline constexpr int square_avg = 0, momentum_buffer = 1, grad_avg = 2;
-}
-namespace adam_state { inline constexpr int exp_avg = 0, exp_avg_sq = 1, max_exp_avg_sq = 2; }
+// hypers[g] are group g's options. Everything is checked and every buffer
+// allocated before the first byte is written: a tensor whose storage types
+// have no kernel raises std::invalid_argument, a failed allocation
+// std::bad_alloc, and either leaves parameters and state as they were. Safe
+// to call without the GIL.
+template <class Opt>
+void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const GradRef* grads);
 
 }  // namespace fusedopt

@@ -5,19 +5,33 @@
 // never share a symbol.
 #include <cstdint>
 
+#include "fusedopt/optimizers.hpp"
 #include "fusedopt/regularizer_launch.hpp"
 #include "fusedopt/roofline_launch.hpp"
 #include "fusedopt/step_launch.hpp"
 
 namespace fusedopt {
 
+// One step kernel per declared optimizer (step_Sgd, step_Adam, ...), then the
+// regularizer's.
 struct KernelTable {
-  void (*sgd)(const SgdLaunch&);
-  void (*rmsprop)(const RmspropLaunch&);
-  void (*adam)(const AdamLaunch&);
+#define FUSEDOPT_STEP_KERNEL(Opt) void (*step_##Opt)(const StepLaunch<Opt::Coeffs>&);
+  FUSEDOPT_OPTIMIZERS(FUSEDOPT_STEP_KERNEL)
+#undef FUSEDOPT_STEP_KERNEL
   double (*regularizer_value)(const RegLaunch&);
   void (*regularizer_grad)(const RegLaunch&);
 };
+
+// StepSlot<Opt>::kernel: Opt's member of KernelTable.
+template <class Opt>
+struct StepSlot;
+#define FUSEDOPT_STEP_SLOT(Opt)                             \
+  template <>                                               \
+  struct StepSlot<Opt> {                                    \
+    static constexpr auto kernel = &KernelTable::step_##Opt; \
+  };
+FUSEDOPT_OPTIMIZERS(FUSEDOPT_STEP_SLOT)
+#undef FUSEDOPT_STEP_SLOT
 
 // float64 vector operations of the quasi-Newton solvers (csrc/lbfgs/). The
 // last argument is the number of threads (1 for small vectors).

@@ -1,7 +1,8 @@
 #pragma once
 // The parameters an optimizer updates and the state buffers it owns for them.
-// Buffers are allocated on first use, zeroed and 64-byte aligned, and live as
-// long as the table; the kernels address them without any per-step checks.
+// Every buffer has its own storage type. Buffers are allocated on first use,
+// filled with their initial value, 64-byte aligned, and live as long as the
+// table; the kernels address them without any per-step checks.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -10,15 +11,14 @@
 
 namespace fusedopt {
 
-inline constexpr int kMaxStates = 3;
-
-std::size_t dtype_size(DType dtype) noexcept;
+// State buffers per parameter an optimizer may declare.
+inline constexpr int kMaxStates = 6;
 
 class ParamTable {
  public:
   // Registers a parameter of `size` elements living at `data` (the caller has
   // checked contiguity, writeability and that it overlaps no other parameter).
-  // Returns its index.
+  // Its state buffers get the parameter's storage type. Returns its index.
   std::int64_t add(void* data, std::int64_t size, DType dtype, int group);
 
   // Parameter i now lives at `data` (same size and dtype; the caller checked
@@ -36,22 +36,27 @@ class ParamTable {
   void set_step(std::int64_t i, std::int64_t step) noexcept { params_[i].step = step; }
 
   // A buffer is "live" once a step has written it or a state was loaded into it.
-  bool live(std::int64_t i, int k) const noexcept { return params_[i].live[k]; }
-  void set_live(std::int64_t i, int k, bool live) noexcept { params_[i].live[k] = live; }
-  void* state(std::int64_t i, int k) const noexcept {
-    const Param& p = params_[i];
-    return p.external[k] ? p.external[k] : p.state[k].get();
+  bool live(std::int64_t i, int k) const noexcept { return params_[i].state[k].live; }
+  void set_live(std::int64_t i, int k, bool live) noexcept { params_[i].state[k].live = live; }
+  DType state_dtype(std::int64_t i, int k) const noexcept { return params_[i].state[k].dtype; }
+  std::size_t state_bytes(std::int64_t i, int k) const noexcept {
+    return static_cast<std::size_t>(params_[i].size) * dtype_size(state_dtype(i, k));
   }
-  // Buffer k of parameter i, allocated if needed; zeroed unless it is live.
-  void* ensure_state(std::int64_t i, int k);
+  void* state(std::int64_t i, int k) const noexcept {
+    const Buffer& b = params_[i].state[k];
+    return b.external ? b.external : b.owned.get();
+  }
+  // Buffer k of parameter i, allocated if needed; set to `initial` everywhere
+  // unless it is live.
+  void* ensure_state(std::int64_t i, int k, double initial);
   // Zeroes buffer k of parameter i and marks it not live. The memory itself
   // lives as long as the table, since views of it may still exist.
   void drop_state(std::int64_t i, int k) noexcept;
 
-  // Uses caller-owned memory (e.g. a torch tensor's) as buffer k of parameter
-  // i from now on; `live` says whether it already holds state. The caller
-  // keeps it alive and must rebind before freeing it.
-  void bind_external_state(std::int64_t i, int k, void* data, bool live);
+  // Uses caller-owned memory (e.g. a torch tensor's) of storage type `dtype`
+  // as buffer k of parameter i from now on; `live` says whether it already
+  // holds state. The caller keeps it alive and must rebind before freeing it.
+  void bind_external_state(std::int64_t i, int k, void* data, DType dtype, bool live);
   // Forgets every external buffer and the step mirror of parameter i (without
   // touching their memory): its state is empty until buffers are bound again.
   void unbind_external(std::int64_t i);
@@ -66,15 +71,19 @@ class ParamTable {
   struct AlignedFree {
     void operator()(void* p) const noexcept;
   };
+  struct Buffer {
+    std::unique_ptr<void, AlignedFree> owned;
+    void* external = nullptr;
+    DType dtype = DType::f32;
+    bool live = false;
+  };
   struct Param {
     void* data;
     std::int64_t size;
     DType dtype;
     int group;
     std::int64_t step = 0;
-    bool live[kMaxStates] = {false, false, false};
-    std::unique_ptr<void, AlignedFree> state[kMaxStates];
-    void* external[kMaxStates] = {nullptr, nullptr, nullptr};
+    Buffer state[kMaxStates];
     float* step_mirror = nullptr;
   };
   struct Interval {
@@ -86,5 +95,8 @@ class ParamTable {
   std::vector<Param> params_;
   std::vector<Interval> intervals_;  // sorted by begin, non-overlapping
 };
+
+// Sets n elements of storage type `dtype` at `data` to `value`.
+void fill(void* data, std::int64_t n, DType dtype, double value) noexcept;
 
 }  // namespace fusedopt

@@ -30,18 +30,22 @@ inline constexpr std::int64_t kMinChunkElements = 4096;
 using ChunkFn = void (*)(void* context, std::int64_t chunk, std::int64_t begin, std::int64_t end);
 
 // Calls fn once for every chunk of [0, total) and returns when all have run.
+// Every chunk boundary is a multiple of `granule` (a power of two; total must
+// be a multiple of it): blockwise state keeps its blocks whole.
 // At most `threads` threads take part (the caller included); threads <= 1, a
 // total that makes a single chunk, or a pool already busy with another caller's
 // call run every chunk on the calling thread, with the same chunk boundaries.
 // Returns the number of chunks (0 when total <= 0). fn must not throw.
-std::int64_t run_chunks(int threads, std::int64_t total, ChunkFn fn, void* context) noexcept;
+std::int64_t run_chunks(int threads, std::int64_t total, ChunkFn fn, void* context,
+                        std::int64_t granule = 1) noexcept;
 
 // The chunk layout run_chunks uses: writes the count + 1 boundaries of the
 // chunks of [0, total) for `threads` threads to bounds (room for kMaxChunks + 1)
 // and returns the count. Guided: each chunk is 1/(2 * threads) of what is left
-// (rounded to kChunkAlign, at least kMinChunkElements), so early chunks are
+// (rounded to kChunkAlign and to `granule`, at least kMinChunkElements), so early chunks are
 // large (little claiming overhead) and the last ones small (the threads finish
 // together).
-std::int64_t chunk_layout(int threads, std::int64_t total, std::int64_t* bounds) noexcept;
+std::int64_t chunk_layout(int threads, std::int64_t total, std::int64_t* bounds,
+                          std::int64_t granule = 1) noexcept;
 
 }  // namespace fusedopt

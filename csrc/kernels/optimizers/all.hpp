@@ -1,0 +1,9 @@
+// Every optimizer's kernel, one include per entry of FUSEDOPT_OPTIMIZERS
+// (fusedopt/optimizers.hpp). Include only inside the ISA namespace.
+#include "common.hpp"
+
+#include "adagrad_kernel.hpp"
+#include "adam_kernel.hpp"
+#include "lion_kernel.hpp"
+#include "rmsprop_kernel.hpp"
+#include "sgd_kernel.hpp"

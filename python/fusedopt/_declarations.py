@@ -1,0 +1,410 @@
+"""Each optimizer, declared once: its hyperparameters and its documentation.
+
+A :class:`Declaration` names the C++ kernel (``csrc/include/fusedopt/
+optimizers/``, which declares the state buffers: their names, when a
+configuration uses them, their initial values) and lists the
+hyperparameters in torch.optim's signature order, with defaults and checks.
+Everything else is derived from it:
+
+- ``fusedopt.<Name>`` (NumPy, :mod:`fusedopt.optim`), ``fusedopt.reference.<Name>``
+  and ``fusedopt.torch.<Name>``: constructor signatures, ``defaults``, checks,
+  docstrings, state names, ``state_dict`` handling;
+- the C++ core reads each group's hyperparameters by these names;
+- the tests' parametrisation (``DECLARATIONS``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import _core
+from . import _validation as V
+from .regularizers import check_regularizer, core_fields
+
+Check = Callable[[Any, str], None]
+
+
+def _unsupported(what: str) -> Check:
+    def check(value: Any, name: str) -> None:
+        if value:
+            raise ValueError(f"{name}=True {what}")
+
+    return check
+
+
+def _optional_flag(value: Any, name: str) -> None:
+    if value not in (None, True, False):
+        raise ValueError(f"{name} must be None or a bool, got {value!r}")
+
+
+def _closed_unit(value: Any, name: str) -> None:
+    V.unit_interval(value, name, closed=True)
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One constructor argument: name, default, check, documentation.
+
+    ``torch_only`` arguments (``foreach``, ``fused``, ...) exist for torch's
+    signature only: they are checked and kept in ``defaults`` there, and the
+    kernel never reads them. ``keyword_only`` follows torch's signature.
+    """
+
+    name: str
+    default: Any
+    check: Check
+    doc: str = ""
+    annotation: str = "float"
+    keyword_only: bool = False
+    torch_only: bool = False
+
+    def kw(self) -> Hyper:
+        """The same argument, keyword-only."""
+        return replace(self, keyword_only=True)
+
+
+FOREACH = Hyper("foreach", None, _optional_flag, annotation="bool | None", torch_only=True)
+FUSED = Hyper("fused", None, _optional_flag, annotation="bool | None", torch_only=True)
+CAPTURABLE = Hyper(
+    "capturable",
+    False,
+    _unsupported("is for CUDA graphs; fusedopt.torch runs on the CPU"),
+    annotation="bool",
+    torch_only=True,
+)
+DIFFERENTIABLE = Hyper(
+    "differentiable",
+    False,
+    _unsupported("is not supported by fusedopt.torch"),
+    annotation="bool",
+    torch_only=True,
+)
+#: The NumPy front end's last argument, in every optimizer.
+REGULARIZER = Hyper(
+    "regularizer",
+    None,
+    check_regularizer,
+    "A penalty fused into the step (:class:`fusedopt.L1`, ``L2``, ``ElasticNet``).",
+    "Regularizer | None",
+    keyword_only=True,
+)
+MAXIMIZE = Hyper("maximize", False, V.flag, "Maximize the objective instead.", "bool")
+
+
+def lr(default: float) -> Hyper:
+    return Hyper("lr", default, V.nonneg, "Learning rate.")
+
+
+def weight_decay(
+    default: float = 0.0, doc: str = "L2 penalty coefficient added to the gradient."
+) -> Hyper:
+    return Hyper("weight_decay", default, V.nonneg, doc)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """An optimizer: the kernel it runs on and its hyperparameters.
+
+    ``fixed`` entries are in every group and not constructor arguments; loading
+    a checkpoint keeps them (AdamW's ``decoupled_weight_decay=True``, as
+    torch's ``AdamW.__setstate__``). ``checks`` see a whole group (rules that
+    join two hyperparameters).
+    """
+
+    name: str
+    kernel: str
+    summary: str
+    rule: str
+    hypers: tuple[Hyper, ...]
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    checks: tuple[Callable[[Mapping[str, Any]], None], ...] = ()
+    state_doc: Mapping[str, str] = field(default_factory=dict)
+    example: str = ""
+    in_torch: bool = True  # torch.optim has it (and is the reference's reference)
+
+    # ---- from the C++ declaration
+    @functools.cached_property
+    def _core_info(self) -> Mapping[str, Any]:
+        return _core.optimizers()[self.kernel]
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """The state buffers (torch's names), in the kernel's order."""
+        return tuple(self._core_info["states"])
+
+    @property
+    def has_step(self) -> bool:
+        """The state carries torch's per-parameter ``step`` count."""
+        return bool(self._core_info["has_step"])
+
+    @property
+    def state_at_construction(self) -> bool:
+        """torch creates the state in ``__init__`` (Adagrad), not at the first step."""
+        return bool(self._core_info["state_at_construction"])
+
+    # ---- derived
+    def arguments(self, *, torch: bool) -> tuple[Hyper, ...]:
+        """The constructor's hyperparameters for one front end (NumPy's end
+        with ``regularizer``)."""
+        if torch:
+            return self.hypers
+        return (*(h for h in self.hypers if not h.torch_only), REGULARIZER)
+
+    def defaults(self, *, torch: bool) -> dict[str, Any]:
+        """The constructor's defaults, plus the fixed entries."""
+        return {h.name: h.default for h in self.arguments(torch=torch)} | dict(self.fixed)
+
+    def check(self, group: Mapping[str, Any]) -> None:
+        """Raise naming the first invalid hyperparameter of a group."""
+        for h in (*self.hypers, REGULARIZER):
+            if h.name in group:
+                h.check(group[h.name], h.name)
+        for check in self.checks:
+            check(group)
+
+    def signature(self, *, torch: bool) -> inspect.Signature:
+        """``(self, params, <hyperparameters>)``, as torch.optim's (NumPy:
+        without torch's compatibility flags, with ``regularizer``)."""
+        P = inspect.Parameter
+        params = [P("self", P.POSITIONAL_OR_KEYWORD), P("params", P.POSITIONAL_OR_KEYWORD)]
+        for h in self.arguments(torch=torch):
+            kind = P.KEYWORD_ONLY if h.keyword_only else P.POSITIONAL_OR_KEYWORD
+            params.append(P(h.name, kind, default=h.default, annotation=h.annotation))
+        return inspect.Signature(params, return_annotation="None")
+
+    def docstring(self, *, torch: bool, params_doc: str, step_doc: str) -> str:
+        """numpy-style: summary, update rule, how to step, parameters, state."""
+        lines = [self.summary, ""]
+        if self.in_torch:
+            lines += [f"Same names, defaults and update as ``torch.optim.{self.name}``.", ""]
+        lines += [
+            ".. code-block:: text",
+            "",
+            *("    " + r for r in self.rule.strip("\n").splitlines()),
+        ]
+        lines += ["", step_doc, "", "Parameters", "----------", params_doc]
+        for h in self.arguments(torch=torch):
+            lines.append(f"{h.name} : {h.annotation}, default {h.default!r}")
+            if h.doc:
+                lines.append(f"    {h.doc}")
+        states = ", ".join(
+            f"``{name}``" + (f" ({self.state_doc[name]})" if name in self.state_doc else "")
+            for name in (("step",) if self.has_step else ()) + self.state_names
+        )
+        lines += ["", "Notes", "-----", f"State per parameter (torch's names): {states}."]
+        if self.fixed:
+            fixed = ", ".join(f"``{k}={v!r}``" for k, v in self.fixed.items())
+            lines.append(f"Every group has {fixed}, also after loading a checkpoint.")
+        if self.example and not torch:
+            lines += ["", "Examples", "--------", self.example.strip("\n")]
+        return "\n".join(lines) + "\n"
+
+
+def core_hypers(group: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A copy of a group as the C++ core reads it, by name: its
+    hyperparameters and its regularizer's fields. A copy: the step runs with
+    the values that were checked, whatever code converting a gradient does."""
+    return {**group, **core_fields(group.get("regularizer"))}
+
+
+# ------------------------------------------------------------------ the optimizers
+def _nesterov_needs_momentum(group: Mapping[str, Any]) -> None:
+    if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+        raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
+
+
+SGD = Declaration(
+    name="SGD",
+    kernel="sgd",
+    summary="Stochastic gradient descent with momentum, fused.",
+    rule="""
+g ← −g                         if maximize
+g ← g + weight_decay·θ
+b ← g                          on the buffer's first step
+b ← momentum·b + (1 − dampening)·g   afterwards      (if momentum ≠ 0)
+d ← g + momentum·b if nesterov else b                (if momentum ≠ 0)
+θ ← θ − lr·d                   (d = g without momentum)
+""",
+    hypers=(
+        lr(1e-3),
+        Hyper("momentum", 0.0, V.nonneg, "Momentum factor."),
+        Hyper("dampening", 0.0, V.finite, "Dampening of the momentum's gradient term."),
+        weight_decay(),
+        Hyper("nesterov", False, V.flag, "Needs momentum > 0 and dampening = 0.", "bool"),
+        MAXIMIZE.kw(),
+        FOREACH.kw(),
+        DIFFERENTIABLE.kw(),
+        FUSED.kw(),
+    ),
+    checks=(_nesterov_needs_momentum,),
+    state_doc={"momentum_buffer": "momentum ≠ 0"},
+    example="""
+>>> import numpy as np, fusedopt as fo
+>>> w = np.ones(3, np.float32)
+>>> opt = fo.SGD([w], lr=0.1, momentum=0.9)
+>>> opt.step([np.ones(3, np.float32)])
+>>> w
+array([0.9, 0.9, 0.9], dtype=float32)
+""",
+)
+
+RMSPROP = Declaration(
+    name="RMSprop",
+    kernel="rmsprop",
+    summary="RMSprop, fused (eps outside the square root, as torch).",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+v ← α·v + (1 − α)·g²
+ḡ ← α·ḡ + (1 − α)·g             if centered
+den ← √(v − ḡ²) + eps if centered else √v + eps
+b ← momentum·b + g/den;  θ ← θ − lr·b      if momentum > 0
+θ ← θ − lr·g/den                           otherwise
+""",
+    hypers=(
+        lr(1e-2),
+        Hyper("alpha", 0.99, _closed_unit, "Smoothing constant α, in [0, 1]."),
+        Hyper("eps", 1e-8, V.nonneg, "Added to the denominator."),
+        weight_decay(),
+        Hyper("momentum", 0.0, V.nonneg, "Momentum factor."),
+        Hyper("centered", False, V.flag, "Normalise by the gradient's variance estimate.", "bool"),
+        CAPTURABLE,
+        FOREACH,
+        MAXIMIZE,
+        DIFFERENTIABLE,
+    ),
+    state_doc={"momentum_buffer": "momentum > 0", "grad_avg": "centered"},
+)
+
+_ADAM_RULE = """
+g ← −g                          if maximize
+g ← g + weight_decay·θ          (θ ← θ·(1 − lr·weight_decay) if decoupled)
+m ← β1·m + (1 − β1)·g
+v ← β2·v + (1 − β2)·g²
+v̂ ← max(v̂, v) if amsgrad else v
+θ ← θ − lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + eps)
+
+t counts the steps that had a gradient; the bias corrections are computed
+in double precision.
+"""
+_ADAM_HYPERS = {
+    h.name: h
+    for h in (
+        lr(1e-3),
+        Hyper("betas", (0.9, 0.999), V.betas, "Each in [0, 1).", "tuple[float, float]"),
+        Hyper("eps", 1e-8, V.nonneg, "Added to the denominator."),
+        weight_decay(),
+        Hyper("amsgrad", False, V.flag, "Use the running maximum of v (AMSGrad).", "bool"),
+    )
+}
+
+ADAM = Declaration(
+    name="Adam",
+    kernel="adam",
+    summary="Adam (Kingma & Ba), fused; weight decay is an L2 term in the gradient.",
+    rule=_ADAM_RULE,
+    hypers=(
+        *_ADAM_HYPERS.values(),
+        FOREACH.kw(),
+        MAXIMIZE.kw(),
+        CAPTURABLE.kw(),
+        DIFFERENTIABLE.kw(),
+        FUSED.kw(),
+        Hyper(
+            "decoupled_weight_decay",
+            False,
+            V.flag,
+            "True makes this AdamW (as in torch); kept per parameter group.",
+            "bool",
+            keyword_only=True,
+        ),
+    ),
+    state_doc={"max_exp_avg_sq": "amsgrad"},
+)
+
+ADAMW = Declaration(
+    name="AdamW",
+    kernel="adam",
+    summary="AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, fused.",
+    rule=_ADAM_RULE.replace(
+        "g ← g + weight_decay·θ          (θ ← θ·(1 − lr·weight_decay) if decoupled)",
+        "θ ← θ·(1 − lr·weight_decay)",
+    ),
+    hypers=(
+        _ADAM_HYPERS["lr"],
+        _ADAM_HYPERS["betas"],
+        _ADAM_HYPERS["eps"],
+        weight_decay(1e-2, "Decoupled decay: θ shrinks by lr·weight_decay before the update."),
+        _ADAM_HYPERS["amsgrad"],
+        MAXIMIZE.kw(),
+        FOREACH.kw(),
+        CAPTURABLE.kw(),
+        DIFFERENTIABLE.kw(),
+        FUSED.kw(),
+    ),
+    fixed={"decoupled_weight_decay": True},
+    state_doc={"max_exp_avg_sq": "amsgrad"},
+    example="""
+>>> import numpy as np, fusedopt as fo
+>>> W = np.zeros((784, 10), np.float32); b = np.zeros(10, np.float32)
+>>> opt = fo.AdamW([W, b], lr=1e-3, weight_decay=1e-2)
+>>> opt.step([np.ones_like(W), np.ones_like(b)])
+>>> float(W[0, 0])
+-0.0010000000474974513
+""",
+)
+
+ADAGRAD = Declaration(
+    name="Adagrad",
+    kernel="adagrad",
+    summary="Adagrad (Duchi, Hazan & Singer 2011), fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+clr ← lr / (1 + (t − 1)·lr_decay)
+s ← s + g²                      (s starts at initial_accumulator_value)
+θ ← θ − clr · g / (√s + eps)
+
+t counts the steps that had a gradient. As in torch, the state (``step`` and
+``sum``) exists from construction on.
+""",
+    hypers=(
+        lr(1e-2),
+        Hyper("lr_decay", 0.0, V.nonneg, "Learning-rate decay per step."),
+        weight_decay(),
+        Hyper("initial_accumulator_value", 0.0, V.nonneg, "The sum of squares' initial value."),
+        Hyper("eps", 1e-10, V.nonneg, "Added to the denominator."),
+        FOREACH,
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+        FUSED.kw(),
+    ),
+)
+
+LION = Declaration(
+    name="Lion",
+    kernel="lion",
+    summary=('Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"), fused.'),
+    rule="""
+g ← −g                          if maximize
+c ← β1·m + (1 − β1)·g
+θ ← θ·(1 − lr·weight_decay) − lr·sign(c)
+m ← β2·m + (1 − β2)·g
+
+The formula of the lion-pytorch package (torch.optim has no Lion); sign(0) = 0.
+""",
+    hypers=(
+        lr(1e-4),
+        Hyper("betas", (0.9, 0.99), V.betas, "Each in [0, 1).", "tuple[float, float]"),
+        weight_decay(0.0, "Decoupled decay: θ shrinks by lr·weight_decay before the update."),
+        MAXIMIZE.kw(),
+    ),
+    in_torch=False,
+)
+
+#: Every optimizer, in the order the docs list them.
+DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION)

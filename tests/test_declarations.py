@@ -1,0 +1,123 @@
+"""Each optimizer is declared once (fusedopt._declarations and the C++
+declaration in csrc/include/fusedopt/optimizers/); these tests check that
+what is derived from it matches torch.optim and the C++ core."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import fusedopt as fo
+import fusedopt.reference as ref
+import fusedopt.torch as ft
+from fusedopt import _core
+from fusedopt._declarations import DECLARATIONS, Declaration
+
+from ._declared import peer_grid, torch_peer
+
+REGULARIZER_FIELDS = {"l1", "l2", "l1_proximal"}
+
+
+def _ids(d: Declaration) -> str:
+    return d.name
+
+
+def _described(sig: inspect.Signature) -> list[tuple[str, Any, Any]]:
+    return [(p.name, p.kind, p.default) for p in sig.parameters.values() if p.name != "self"]
+
+
+def _shared(ours: dict[str, Any], theirs: dict[str, Any], decl: Declaration) -> None:
+    """torch.optim's optimizers: the same; another package's (Lion): the same
+    on the options both have, and fusedopt keeps every option the formula needs."""
+    if decl.in_torch:
+        assert ours == theirs
+        return
+    shared = ours.keys() & theirs.keys()
+    assert {k: ours[k] for k in shared} == {k: theirs[k] for k in shared}
+    assert {"lr", "betas", "weight_decay"} <= shared
+
+
+@pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
+def test_torch_class_has_its_peers_signature(decl: Declaration) -> None:
+    ours = _described(inspect.signature(getattr(ft, decl.name)))
+    theirs = _described(inspect.signature(torch_peer(decl.name)))
+    if decl.in_torch:
+        assert ours == theirs
+    _shared({n: d for n, _, d in ours}, {n: d for n, _, d in theirs}, decl)
+
+
+@pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
+def test_torch_class_has_its_peers_defaults(decl: Declaration) -> None:
+    p = torch.zeros(3, requires_grad=True)
+    ours = getattr(ft, decl.name)([p]).defaults
+    theirs = torch_peer(decl.name)([p]).defaults
+    _shared(ours, theirs, decl)
+
+
+@pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
+def test_numpy_classes_take_torchs_hyperparameters_and_a_regularizer(decl: Declaration) -> None:
+    torch_names = [n for n, _, _ in _described(inspect.signature(getattr(ft, decl.name)))]
+    compat = {"foreach", "fused", "capturable", "differentiable"}
+    expected = [n for n in torch_names if n not in compat] + ["regularizer"]
+    for cls in (getattr(fo, decl.name), getattr(ref, decl.name)):
+        assert [n for n, _, _ in _described(inspect.signature(cls))] == expected
+        w = np.zeros(2)
+        assert cls([w]).defaults == {**decl.defaults(torch=False)}
+
+
+@pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
+def test_the_core_reads_only_declared_hyperparameters(decl: Declaration) -> None:
+    read = set(_core.optimizers()[decl.kernel]["hyperparameters"]) - REGULARIZER_FIELDS
+    declared = {h.name for h in decl.hypers if not h.torch_only} | set(decl.fixed)
+    assert read <= declared, f"the C++ declaration reads {read - declared}, not declared"
+
+
+@pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
+def test_docstrings_state_every_default_and_the_state_names(decl: Declaration) -> None:
+    for cls, torch_front in ((getattr(fo, decl.name), False), (getattr(ft, decl.name), True)):
+        doc = decl.docstring(torch=torch_front, params_doc="", step_doc="")
+        for h in decl.arguments(torch=torch_front):
+            assert f"{h.name} : {h.annotation}, default {h.default!r}" in doc
+        for name in decl.state_names:
+            assert f"``{name}``" in doc
+        assert cls.__doc__
+
+
+@pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
+def test_state_names_after_a_step_are_torchs(decl: Declaration) -> None:
+    # Every option on: the keys must be the peer's.
+    kwargs = peer_grid(decl.name)[-1]
+    p, q = (torch.ones(4, requires_grad=True) for _ in range(2))
+    ours = getattr(ft, decl.name)([p], **kwargs)
+    theirs = torch_peer(decl.name)([q], **kwargs)
+    for t, opt in ((p, ours), (q, theirs)):
+        t.grad = torch.ones(4)
+        opt.step()
+    assert set(ours.state[p]) == set(theirs.state[q])
+    w = np.ones(4)
+    numpy_opt = getattr(fo, decl.name)([w], **kwargs)
+    numpy_opt.step([np.ones(4)])
+    assert set(numpy_opt.state_dict()["state"][0]) == set(theirs.state[q])
+
+
+@pytest.mark.parametrize("granule", [1, 64, 256, 2048])
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_chunk_boundaries_keep_blocks_whole(granule: int, threads: int) -> None:
+    for total in (0, granule, 5 * granule, 1000 * granule, 4096 * 2048):
+        bounds = _core.chunk_layout(threads, total, granule)
+        assert bounds[0] == 0 and bounds[-1] == total
+        assert all(b % granule == 0 for b in bounds)
+        assert all(a < b for a, b in zip(bounds, bounds[1:]))
+
+
+@pytest.mark.parametrize(
+    ("granule", "total", "match"),
+    [(3, 9, "power of two"), (0, 0, "power of two"), (64, 100, "multiple of granule")],
+)
+def test_chunk_layout_refuses_a_bad_granule(granule: int, total: int, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        _core.chunk_layout(2, total, granule)
