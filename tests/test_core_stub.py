@@ -105,12 +105,7 @@ def test_stub_method_signatures_match(qualname: str) -> None:
 PACKAGE = Path(fusedopt.__file__).parent
 #: Bound but not used by python/fusedopt, each with the reason it may stay for now. The
 #: test fails once an entry is used, so the list cannot go stale.
-KNOWN_UNUSED = {
-    "LbfgsSession": "unused since fusedopt.torch.LBFGS runs on TorchLbfgs; solvers reshape",
-    "LbfgsSession.size": "unused since fusedopt.torch.LBFGS runs on TorchLbfgs; solvers reshape",
-    "LbfgsSession.run": "unused since fusedopt.torch.LBFGS runs on TorchLbfgs; solvers reshape",
-    "TorchLbfgs.size": "register_lbfgs.cpp belongs to the solvers reshape",
-}
+KNOWN_UNUSED: dict[str, str] = {}
 #: Bindings that exist for the tests, and the test file that must use them.
 TEST_HOOKS = {"chunk_layout": "test_threading.py"}
 

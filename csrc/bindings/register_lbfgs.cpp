@@ -91,20 +91,8 @@ void register_lbfgs(py::module_& m) {
            py::arg("strong_wolfe"));
   py::class_<TorchLbfgs>(m, "TorchLbfgs")
       .def(py::init<std::int64_t, int>(), py::arg("n"), py::arg("history_size"))
-      .def_property_readonly("size", &TorchLbfgs::size)
       .def("step", &torch_lbfgs_step, py::arg("fun"), py::arg("x"), py::arg("options"),
            "torch.optim.LBFGS's step from x (updated in place); fun(x) -> (loss, grad).");
-  py::class_<LbfgsSession>(m, "LbfgsSession")
-      .def(py::init(&make_session), py::arg("n"), py::arg("options"), py::arg("l1"),
-           py::arg("step_scale") = 1.0)
-      .def_property_readonly("size", &LbfgsSession::size)
-      .def(
-          "run",
-          [](LbfgsSession& self, const py::object& fun, const py::array& x,
-             const Shape& shape, const py::tuple& args,
-             const py::object& callback) { return run_with(self, fun, x, shape, args, callback); },
-          py::arg("fun"), py::arg("x"), py::arg("shape"), py::arg("args"), py::arg("callback"),
-          "Continue minimizing from x (updated in place) with the history of earlier runs.");
   m.def("lbfgs_minimize", &lbfgs_minimize, py::arg("fun"), py::arg("x"), py::arg("shape"),
         py::arg("args"), py::arg("options"), py::arg("l1"), py::arg("step_scale"),
         py::arg("callback"), py::arg("gradient_from") = "fun",

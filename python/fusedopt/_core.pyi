@@ -70,8 +70,6 @@ class TorchLbfgsOptions(metaclass=_pybind11_type):
 
 class TorchLbfgs(metaclass=_pybind11_type):
     def __init__(self, n: int, history_size: int) -> None: ...
-    @property
-    def size(self) -> int: ...
     def step(
         self,
         fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
@@ -81,22 +79,6 @@ class TorchLbfgs(metaclass=_pybind11_type):
 
 def solver_defaults(method: str) -> dict[str, Any]: ...
 def status_messages() -> dict[int, str]: ...
-
-class LbfgsSession(metaclass=_pybind11_type):
-    def __init__(
-        self, n: int, options: dict[str, Any], l1: float, step_scale: float = ...
-    ) -> None: ...
-    @property
-    def size(self) -> int: ...
-    def run(
-        self,
-        fun: Callable[..., tuple[float, np.ndarray]],
-        x: np.ndarray,
-        shape: list[int],
-        args: tuple[Any, ...],
-        callback: Callable[[np.ndarray], Any] | None,
-    ) -> dict[str, Any]: ...
-
 def lbfgs_minimize(
     fun: Callable[..., tuple[float, np.ndarray]],
     x: np.ndarray,
