@@ -107,7 +107,10 @@ PACKAGE = Path(fusedopt.__file__).parent
 #: test fails once an entry is used, so the list cannot go stale.
 KNOWN_UNUSED: dict[str, str] = {}
 #: Bindings that exist for the tests, and the test file that must use them.
-TEST_HOOKS = {"chunk_layout": "test_threading.py"}
+TEST_HOOKS = {
+    "chunk_layout": "test_threading.py",
+    "storage_combination": "test_declarations.py",
+}
 
 
 def _sources() -> Iterator[ast.AST]:

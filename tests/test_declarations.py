@@ -121,3 +121,27 @@ def test_chunk_boundaries_keep_blocks_whole(granule: int, threads: int) -> None:
 def test_chunk_layout_refuses_a_bad_granule(granule: int, total: int, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         _core.chunk_layout(2, total, granule)
+
+
+@pytest.mark.parametrize(
+    ("param", "grad", "states", "expected"),
+    [
+        ("float32", "float32", [], "f32"),
+        ("float32", "float32", ["float32", "float32"], "f32"),
+        ("float64", "float64", ["float64"], "f64"),
+        ("float32", "float64", ["float32"], None),  # no kernel for it (yet): refused
+        ("float64", "float64", ["float32"], None),
+        ("float32", "float32", ["float32", "float64"], None),
+    ],
+)
+def test_storage_combinations_without_a_kernel_are_refused(
+    param: str, grad: str, states: list[str], expected: str | None
+) -> None:
+    """Every buffer has its own storage type; the step refuses (before touching
+    memory) a combination the kernels are not compiled for."""
+    assert _core.storage_combination(param, grad, states) == expected
+
+
+def test_unknown_storage_type_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown dtype 'bfloat16'"):
+        _core.storage_combination("bfloat16", "float32", [])

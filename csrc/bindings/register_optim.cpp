@@ -17,6 +17,7 @@
 
 #include "fusedopt/fused_step.hpp"
 #include "fusedopt/param_table.hpp"
+#include "fusedopt/step_launch.hpp"
 #include "register.hpp"
 #include "torch_tensors.hpp"
 
@@ -544,8 +545,34 @@ class Core {
 
 }  // namespace
 
+// For the tests (the front ends cannot reach a mixed combination yet): the
+// kernels' storage combination for buffers of these types, or None.
+py::object storage_combination(const std::string& param, const std::string& grad,
+                               const std::vector<std::string>& states) {
+  const auto parse = [](const std::string& name) {
+    for (DType d : {DType::f32, DType::f64})
+      if (name == dtype_name(d)) return d;
+    throw py::value_error("unknown dtype '" + name + "'");
+  };
+  std::vector<DType> types;
+  for (const std::string& name : states) types.push_back(parse(name));
+  Storage storage;
+  if (!storage_for(parse(param), parse(grad), types.data(), static_cast<int>(types.size()),
+                   &storage))
+    return py::none();
+  switch (storage) {
+    case Storage::f32:
+      return py::str("f32");
+    case Storage::f64:
+      return py::str("f64");
+  }
+  std::abort();
+}
+
 void register_optim(py::module_& m) {
   m.def("optimizers", &describe_optimizers);
+  m.def("storage_combination", &storage_combination, py::arg("param"), py::arg("grad"),
+        py::arg("states"));
   py::class_<Core>(m, "OptimizerCore")
       .def(py::init<const std::string&>(), py::arg("algo"))
       .def("states_for", &Core::states_for, py::arg("hyper"))
