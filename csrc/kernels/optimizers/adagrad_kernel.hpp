@@ -1,9 +1,10 @@
 // Adagrad's kernel (declaration: fusedopt/optimizers/adagrad.hpp). Include only
 // inside the ISA namespace, after common.hpp.
 
-template <class P, class G, class S, class M, L1Mode Mode>
-void adagrad_range(P* __restrict p, const G* __restrict g, S* __restrict sum, i64 n,
-                   const Adagrad::Coeffs& c) {
+template <class T, L1Mode Mode>
+void adagrad_range(typename T::Param* __restrict p, const typename T::Grad* __restrict g,
+                   typename T::State* __restrict sum, i64 n, const Adagrad::Coeffs& c) {
+  using M = typename T::Math;
   const M clr = c.clr, eps = c.eps, wd = c.weight_decay, sign = c.sign, l1 = c.l1;
   const M clr_l1 = M(c.clr * c.l1);
 #pragma omp simd
@@ -23,16 +24,9 @@ template <>
 void segment_step<Adagrad>(const Segment& s, const Adagrad::Coeffs& c, i64 lo, i64 hi) {
   with_storage(s.storage, [&](auto types) {
     using T = decltype(types);
-    using P = typename T::Param;
-    using G = typename T::Grad;
-    using S = typename T::State;
-    using M = typename T::Math;
-    P* p = at<P>(s.param, lo);
-    const G* g = at<G>(s.grad, lo);
-    S* sum = at<S>(s.state[Adagrad::sum], lo);
-    const i64 n = hi - lo;
+    const auto sum = T::state(s, Adagrad::sum, lo);
     with_l1_mode(c.l1_mode, [&](auto mode) {
-      adagrad_range<P, G, S, M, decltype(mode)::value>(p, g, sum, n, c);
+      adagrad_range<T, decltype(mode)::value>(T::param(s, lo), T::grad(s, lo), sum, hi - lo, c);
     });
   });
 }

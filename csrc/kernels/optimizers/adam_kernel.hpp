@@ -1,9 +1,11 @@
 // Adam's and AdamW's kernel (declaration: fusedopt/optimizers/adam.hpp).
 // Include only inside the ISA namespace, after common.hpp.
 
-template <class P, class G, class S, class M, L1Mode Mode, bool Amsgrad>
-void adam_range(P* __restrict p, const G* __restrict g, S* __restrict m, S* __restrict v,
-                S* __restrict vmax, i64 n, const Adam::Coeffs& c) {
+template <class T, L1Mode Mode, bool Amsgrad>
+void adam_range(typename T::Param* __restrict p, const typename T::Grad* __restrict g,
+                typename T::State* __restrict m, typename T::State* __restrict v,
+                typename T::State* __restrict vmax, i64 n, const Adam::Coeffs& c) {
+  using M = typename T::Math;
   // 1 - beta in double, then rounded once, as torch passes it to its kernels.
   const M b1 = c.beta1, one_minus_b1 = M(1.0 - c.beta1);
   const M b2 = c.beta2, one_minus_b2 = M(1.0 - c.beta2);
@@ -35,22 +37,17 @@ template <>
 void segment_step<Adam>(const Segment& s, const Adam::Coeffs& c, i64 lo, i64 hi) {
   with_storage(s.storage, [&](auto types) {
     using T = decltype(types);
-    using P = typename T::Param;
-    using G = typename T::Grad;
-    using S = typename T::State;
-    using M = typename T::Math;
-    P* p = at<P>(s.param, lo);
-    const G* g = at<G>(s.grad, lo);
-    S* m = at<S>(s.state[Adam::exp_avg], lo);
-    S* v = at<S>(s.state[Adam::exp_avg_sq], lo);
-    S* vmax = at<S>(s.state[Adam::max_exp_avg_sq], lo);
-    const i64 n = hi - lo;
+    const auto p = T::param(s, lo);
+    const auto g = T::grad(s, lo);
+    const auto m = T::state(s, Adam::exp_avg, lo);
+    const auto v = T::state(s, Adam::exp_avg_sq, lo);
+    const auto vmax = T::state(s, Adam::max_exp_avg_sq, lo);
     with_l1_mode(c.l1_mode, [&](auto mode) {
       constexpr L1Mode Mode = decltype(mode)::value;
       if (c.amsgrad)
-        adam_range<P, G, S, M, Mode, true>(p, g, m, v, vmax, n, c);
+        adam_range<T, Mode, true>(p, g, m, v, vmax, hi - lo, c);
       else
-        adam_range<P, G, S, M, Mode, false>(p, g, m, v, vmax, n, c);
+        adam_range<T, Mode, false>(p, g, m, v, vmax, hi - lo, c);
     });
   });
 }

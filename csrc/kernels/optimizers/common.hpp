@@ -7,13 +7,21 @@
 template <class Opt>
 void segment_step(const Segment& s, const typename Opt::Coeffs& c, i64 lo, i64 hi);
 
-// The storage types of one Storage combination and its math type M.
+// The storage types of one Storage combination, its math type M, and a
+// segment's buffers from element lo on, typed.
 template <class P, class G, class S, class M>
 struct Types {
   using Param = P;
   using Grad = G;
   using State = S;
   using Math = M;
+
+  static P* param(const Segment& s, i64 lo) { return static_cast<P*>(s.param) + lo; }
+  static const G* grad(const Segment& s, i64 lo) { return static_cast<const G*>(s.grad) + lo; }
+  // nullptr when the options do not use buffer k.
+  static S* state(const Segment& s, int k, i64 lo) {
+    return s.state[k] ? static_cast<S*>(s.state[k]) + lo : nullptr;
+  }
 };
 
 // Calls f(Types<...>{}) for the segment's storage combination.
@@ -25,16 +33,6 @@ void with_storage(Storage storage, F&& f) {
     case Storage::f64:
       return f(Types<double, double, double, double>{});
   }
-}
-
-// Pointer to element lo of a buffer of storage type T (nullptr stays nullptr).
-template <class T>
-inline T* at(void* base, i64 lo) {
-  return base ? static_cast<T*>(base) + lo : nullptr;
-}
-template <class T>
-inline const T* at(const void* base, i64 lo) {
-  return static_cast<const T*>(base) + lo;
 }
 
 template <class M, class S>

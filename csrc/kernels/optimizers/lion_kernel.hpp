@@ -7,9 +7,10 @@ inline M sign_keeping_nan(M x) {
   return x != x ? x : sign_of(x);
 }
 
-template <class P, class G, class S, class M, L1Mode Mode>
-void lion_range(P* __restrict p, const G* __restrict g, S* __restrict m, i64 n,
-                const Lion::Coeffs& c) {
+template <class T, L1Mode Mode>
+void lion_range(typename T::Param* __restrict p, const typename T::Grad* __restrict g,
+                typename T::State* __restrict m, i64 n, const Lion::Coeffs& c) {
+  using M = typename T::Math;
   // 1 - beta in double, then rounded once, as torch's add(alpha=1 - beta) gets it.
   const M b1 = c.beta1, one_minus_b1 = M(1.0 - c.beta1);
   const M b2 = c.beta2, one_minus_b2 = M(1.0 - c.beta2);
@@ -30,16 +31,9 @@ template <>
 void segment_step<Lion>(const Segment& s, const Lion::Coeffs& c, i64 lo, i64 hi) {
   with_storage(s.storage, [&](auto types) {
     using T = decltype(types);
-    using P = typename T::Param;
-    using G = typename T::Grad;
-    using S = typename T::State;
-    using M = typename T::Math;
-    P* p = at<P>(s.param, lo);
-    const G* g = at<G>(s.grad, lo);
-    S* m = at<S>(s.state[Lion::exp_avg], lo);
-    const i64 n = hi - lo;
+    const auto m = T::state(s, Lion::exp_avg, lo);
     with_l1_mode(c.l1_mode, [&](auto mode) {
-      lion_range<P, G, S, M, decltype(mode)::value>(p, g, m, n, c);
+      lion_range<T, decltype(mode)::value>(T::param(s, lo), T::grad(s, lo), m, hi - lo, c);
     });
   });
 }

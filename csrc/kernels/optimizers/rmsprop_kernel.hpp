@@ -1,9 +1,11 @@
 // RMSprop's kernel (declaration: fusedopt/optimizers/rmsprop.hpp). Include only
 // inside the ISA namespace, after common.hpp.
 
-template <class P, class G, class S, class M, L1Mode Mode, bool Centered, bool Momentum>
-void rmsprop_range(P* __restrict p, const G* __restrict g, S* __restrict sq, S* __restrict buf,
-                   S* __restrict avg, i64 n, const Rmsprop::Coeffs& c) {
+template <class T, L1Mode Mode, bool Centered, bool Momentum>
+void rmsprop_range(typename T::Param* __restrict p, const typename T::Grad* __restrict g,
+                   typename T::State* __restrict sq, typename T::State* __restrict buf,
+                   typename T::State* __restrict avg, i64 n, const Rmsprop::Coeffs& c) {
+  using M = typename T::Math;
   const M lr = c.lr, alpha = c.alpha, one_minus_alpha = M(1.0 - c.alpha), eps = c.eps;
   const M wd = c.weight_decay, mu = c.momentum, sign = c.sign, l1 = c.l1;
   const M lr_l1 = M(c.lr * c.l1);
@@ -37,26 +39,22 @@ template <>
 void segment_step<Rmsprop>(const Segment& s, const Rmsprop::Coeffs& c, i64 lo, i64 hi) {
   with_storage(s.storage, [&](auto types) {
     using T = decltype(types);
-    using P = typename T::Param;
-    using G = typename T::Grad;
-    using S = typename T::State;
-    using M = typename T::Math;
-    P* p = at<P>(s.param, lo);
-    const G* g = at<G>(s.grad, lo);
-    S* sq = at<S>(s.state[Rmsprop::square_avg], lo);
-    S* buf = at<S>(s.state[Rmsprop::momentum_buffer], lo);
-    S* avg = at<S>(s.state[Rmsprop::grad_avg], lo);
+    const auto p = T::param(s, lo);
+    const auto g = T::grad(s, lo);
+    const auto sq = T::state(s, Rmsprop::square_avg, lo);
+    const auto buf = T::state(s, Rmsprop::momentum_buffer, lo);
+    const auto avg = T::state(s, Rmsprop::grad_avg, lo);
     const i64 n = hi - lo;
     with_l1_mode(c.l1_mode, [&](auto mode) {
       constexpr L1Mode Mode = decltype(mode)::value;
       if (c.centered && c.use_momentum)
-        rmsprop_range<P, G, S, M, Mode, true, true>(p, g, sq, buf, avg, n, c);
+        rmsprop_range<T, Mode, true, true>(p, g, sq, buf, avg, n, c);
       else if (c.centered)
-        rmsprop_range<P, G, S, M, Mode, true, false>(p, g, sq, buf, avg, n, c);
+        rmsprop_range<T, Mode, true, false>(p, g, sq, buf, avg, n, c);
       else if (c.use_momentum)
-        rmsprop_range<P, G, S, M, Mode, false, true>(p, g, sq, buf, avg, n, c);
+        rmsprop_range<T, Mode, false, true>(p, g, sq, buf, avg, n, c);
       else
-        rmsprop_range<P, G, S, M, Mode, false, false>(p, g, sq, buf, avg, n, c);
+        rmsprop_range<T, Mode, false, false>(p, g, sq, buf, avg, n, c);
     });
   });
 }

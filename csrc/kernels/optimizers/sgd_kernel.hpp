@@ -1,9 +1,10 @@
 // SGD's kernel (declaration: fusedopt/optimizers/sgd.hpp). Include only inside
 // the ISA namespace, after common.hpp.
 
-template <class P, class G, class S, class M, L1Mode Mode, bool Momentum, bool Nesterov>
-void sgd_range(P* __restrict p, const G* __restrict g, S* __restrict buf, i64 n,
-               const Sgd::Coeffs& c) {
+template <class T, L1Mode Mode, bool Momentum, bool Nesterov>
+void sgd_range(typename T::Param* __restrict p, const typename T::Grad* __restrict g,
+               typename T::State* __restrict buf, i64 n, const Sgd::Coeffs& c) {
+  using M = typename T::Math;
   const M lr = c.lr, wd = c.weight_decay, mu = c.momentum, sign = c.sign;
   const M keep = c.buffer_keep, scale = c.grad_scale, l1 = c.l1;
   const M tau = M(c.lr * c.l1);  // proximal threshold: the step size times l1
@@ -25,22 +26,17 @@ template <>
 void segment_step<Sgd>(const Segment& s, const Sgd::Coeffs& c, i64 lo, i64 hi) {
   with_storage(s.storage, [&](auto types) {
     using T = decltype(types);
-    using P = typename T::Param;
-    using G = typename T::Grad;
-    using S = typename T::State;
-    using M = typename T::Math;
-    P* p = at<P>(s.param, lo);
-    const G* g = at<G>(s.grad, lo);
-    S* buf = at<S>(s.state[Sgd::momentum_buffer], lo);
-    const i64 n = hi - lo;
+    const auto p = T::param(s, lo);
+    const auto g = T::grad(s, lo);
+    const auto buf = T::state(s, Sgd::momentum_buffer, lo);
     with_l1_mode(c.l1_mode, [&](auto mode) {
       constexpr L1Mode Mode = decltype(mode)::value;
       if (!c.use_momentum)
-        sgd_range<P, G, S, M, Mode, false, false>(p, g, buf, n, c);
+        sgd_range<T, Mode, false, false>(p, g, buf, hi - lo, c);
       else if (c.nesterov)
-        sgd_range<P, G, S, M, Mode, true, true>(p, g, buf, n, c);
+        sgd_range<T, Mode, true, true>(p, g, buf, hi - lo, c);
       else
-        sgd_range<P, G, S, M, Mode, true, false>(p, g, buf, n, c);
+        sgd_range<T, Mode, true, false>(p, g, buf, hi - lo, c);
     });
   });
 }
