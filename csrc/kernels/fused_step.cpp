@@ -69,7 +69,9 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
                 "block must be a power of two");
   Plan<Opt> plan(table.count());
   typename Opt::Planner planner;
-  // Plan and check every tensor: nothing is written yet.
+  // Plan and check every tensor and allocate its buffers. Nothing visible is
+  // written: a new or not-live buffer gets its initial value but reads as
+  // absent until the step has run, so an error below changes nothing.
   for (std::int64_t i = 0; i < table.count(); ++i) {
     if (!grads[i].data) continue;
     const auto& h = hypers[table.group(i)];
@@ -84,18 +86,12 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
     }
     if (!storage_for(table.dtype(i), grads[i].dtype, types, used, &s.storage))
       no_kernel(i, table.dtype(i), grads[i].dtype, types, used);
+    for (int k = 0; k < Opt::kStates; ++k)
+      if (Opt::uses(h, k)) s.state[k] = table.ensure_state(i, k, Opt::initial(h, k));
     plan.segments.push_back(s);
     plan.coeffs.push_back(planner.coeffs(h, t));
     plan.offsets.push_back(plan.offsets.back() + round_up(s.size, Opt::block));
     plan.params.push_back(i);
-  }
-  // Allocate every buffer (new or not live ones only get their initial
-  // value, which no one can see before the step), then run.
-  for (std::size_t s = 0; s < plan.params.size(); ++s) {
-    const std::int64_t i = plan.params[s];
-    const auto& h = hypers[table.group(i)];
-    for (int k = 0; k < Opt::kStates; ++k)
-      if (Opt::uses(h, k)) plan.segments[s].state[k] = table.ensure_state(i, k, Opt::initial(h, k));
   }
   (kernels().*StepSlot<Opt>::kernel)(plan.launch());
   for (std::size_t s = 0; s < plan.params.size(); ++s) {

@@ -18,10 +18,10 @@ struct GradRef {
 };
 
 // hypers[g] are group g's options. Everything is checked and every buffer
-// allocated before the first byte is written: a tensor whose storage types
-// have no kernel raises std::invalid_argument, a failed allocation
-// std::bad_alloc, and either leaves parameters and state as they were. Safe
-// to call without the GIL.
+// allocated before a parameter or a live buffer is written: a tensor whose
+// storage types have no kernel raises std::invalid_argument, a failed
+// allocation std::bad_alloc, and either leaves parameters and state as they
+// were. Safe to call without the GIL.
 template <class Opt>
 void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const GradRef* grads);
 
