@@ -57,7 +57,8 @@ def _accepted(decl: Any, config: dict) -> bool:
     return True
 
 
-@settings(max_examples=60, deadline=None)
+# derandomize: CI runs the same examples every time (a new random draw per run is a flaky test).
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     setup=optimizer_setup(),
     param_shapes=st.lists(shapes, min_size=1, max_size=4),

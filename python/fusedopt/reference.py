@@ -211,7 +211,9 @@ def _rmsprop(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping
     if group["centered"]:
         g_avg = state.setdefault("grad_avg", np.zeros_like(p))
         g_avg[...] = alpha * g_avg + (1 - alpha) * g
-        den = np.sqrt(v - g_avg * g_avg) + eps
+        # v - ḡ² can round below 0 (α near 0): NaN, as torch gives, without a warning.
+        with np.errstate(invalid="ignore"):
+            den = np.sqrt(v - g_avg * g_avg) + eps
     else:
         den = np.sqrt(v) + eps
     if mu > 0:
