@@ -25,7 +25,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Import ``examples/<name>.py`` by path, with examples/ on sys.path for ``_common``."""
     monkeypatch.syspath_prepend(str(EXAMPLES))
-    # bench/ has a _common.py too: make sure the examples' one is imported
+    # another module named _common may be imported already: use the examples' one
     monkeypatch.delitem(sys.modules, "_common", raising=False)
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
