@@ -103,9 +103,9 @@ class Algorithm {
   virtual std::vector<std::string> hyperparameters() const = 0;
   // Reads every group's hyperparameters (one dict per group) for run().
   virtual void read(const py::list& hypers) = 0;
-  // Buffer k is used by a group with these hyperparameters; its initial value.
-  virtual bool uses(py::handle hyper, int k) const = 0;
-  virtual double initial(py::handle hyper, int k) const = 0;
+  // The buffers a group with these hyperparameters uses, each with its
+  // initial value (the hyperparameters are read once).
+  virtual std::vector<std::pair<int, double>> used(py::handle hyper) const = 0;
   // One step with the hyperparameters read last. Safe without the GIL.
   virtual void run(ParamTable& table, const GradRef* grads) const = 0;
   virtual std::int64_t groups() const = 0;
@@ -129,8 +129,13 @@ class AlgorithmOf final : public Algorithm {
     for (std::size_t g = 0; g < hypers.size(); ++g) out[g] = parse(hypers[g], g);
     hypers_ = std::move(out);
   }
-  bool uses(py::handle hyper, int k) const override { return Opt::uses(parse(hyper, 0), k); }
-  double initial(py::handle hyper, int k) const override { return Opt::initial(parse(hyper, 0), k); }
+  std::vector<std::pair<int, double>> used(py::handle hyper) const override {
+    const typename Opt::Hyper h = parse(hyper, 0);
+    std::vector<std::pair<int, double>> out;
+    for (int k = 0; k < Opt::kStates; ++k)
+      if (Opt::uses(h, k)) out.emplace_back(k, Opt::initial(h, k));
+    return out;
+  }
   void run(ParamTable& table, const GradRef* grads) const override {
     fused_step<Opt>(table, hypers_.data(), grads);
   }
@@ -231,18 +236,13 @@ class Core {
   explicit Core(const std::string& algo)
       : algo_(make_algorithm(algo)), names_(algo_->states()) {}
 
-  // The state buffers a group with these hyperparameters uses, by name.
-  py::tuple states_for(py::handle hyper) const {
-    py::list out;
-    for (int k = 0; k < static_cast<int>(names_.size()); ++k)
-      if (algo_->uses(hyper, k)) out.append(names_[static_cast<std::size_t>(k)]);
-    return py::tuple(out);
-  }
-
-  // The value of state `name` before the first step, for a group with these
-  // hyperparameters.
-  double initial_value(py::handle hyper, const std::string& name) const {
-    return algo_->initial(hyper, state_index(name));
+  // The state buffers a group with these hyperparameters uses, in the
+  // kernel's order: name -> value before the first step.
+  py::dict states_for(py::handle hyper) const {
+    py::dict out;
+    for (const auto& [k, initial] : algo_->used(hyper))
+      out[py::str(names_[static_cast<std::size_t>(k)])] = initial;
+    return out;
   }
 
   // Parameters were validated in Python (dtype, contiguity, writeability,
@@ -271,9 +271,7 @@ class Core {
     }
     // What construction-time state needs, read before anything changes.
     std::vector<std::pair<int, double>> made;
-    if (algo_->state_at_construction())
-      for (int k = 0; k < static_cast<int>(names_.size()); ++k)
-        if (algo_->uses(hyper, k)) made.emplace_back(k, algo_->initial(hyper, k));
+    if (algo_->state_at_construction()) made = algo_->used(hyper);
     params_.reserve(params_.size() + arrays.size());
     shapes_.reserve(shapes_.size() + arrays.size());
     for (std::size_t k = 0; k < arrays.size(); ++k) {
@@ -576,7 +574,6 @@ void register_optim(py::module_& m) {
   py::class_<Core>(m, "OptimizerCore")
       .def(py::init<const std::string&>(), py::arg("algo"))
       .def("states_for", &Core::states_for, py::arg("hyper"))
-      .def("initial_value", &Core::initial_value, py::arg("hyper"), py::arg("name"))
       .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"), py::arg("hyper"))
       .def("step", &Core::step, py::arg("param_groups"), py::arg("grads"), py::arg("hypers"),
            py::arg("coerce"))

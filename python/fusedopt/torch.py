@@ -320,7 +320,7 @@ class _FusedTorchOptimizer(Optimizer):
     def _required(self, group: Mapping[str, Any]) -> tuple[str, ...]:
         """The state tensors a step with this group's options uses (the C++
         declaration's choice)."""
-        return _probe(self.declaration.kernel).states_for(_plain_numbers(group))
+        return tuple(_probe(self.declaration.kernel).states_for(_plain_numbers(group)))
 
     # ------------------------------------------------------------ torch.optim API
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -483,10 +483,9 @@ class _FusedTorchOptimizer(Optimizer):
         bound: dict[str, torch.Tensor] = {}
         buffers = []
         hyper = _plain_numbers(group)
-        for name in core.states_for(hyper):
+        for name, initial in core.states_for(hyper).items():
             given = entry.get(name)
             if given is None:  # made as torch makes it: live if made in __init__
-                initial = core.initial_value(hyper, name)
                 made = torch.full_like(p, initial, memory_format=torch.contiguous_format)
                 bound[name] = made
                 buffers.append((name, made, self.declaration.state_at_construction))
