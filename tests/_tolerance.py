@@ -85,13 +85,24 @@ C = 8 * ROUNDINGS_PER_STEP
 
 def unit_roundoff(dtype: Any) -> float:
     """u = eps/2: the largest relative error of one correctly rounded operation."""
+    if np.dtype(dtype).name == "bfloat16":  # NumPy's finfo does not know ml_dtypes' types
+        import ml_dtypes
+
+        return float(ml_dtypes.finfo(dtype).eps) / 2
     return float(np.finfo(dtype).eps) / 2
 
 
 def as_numpy(value: Any) -> np.ndarray:
-    """A NumPy view of an array, a CPU torch tensor or a scalar."""
+    """A NumPy view of an array, a CPU torch tensor or a scalar (a bfloat16
+    tensor as an ml_dtypes bfloat16 array: torch has no NumPy bfloat16)."""
     if hasattr(value, "detach"):  # a torch tensor; this module does not import torch
-        value = value.detach().numpy()
+        value = value.detach()
+        if str(value.dtype) == "torch.bfloat16":
+            import ml_dtypes
+            import torch
+
+            return value.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+        value = value.numpy()
     return np.asarray(value)
 
 
@@ -135,7 +146,12 @@ class TrajectoryBound:
     the other run's arrays with the last observed ones.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, storage: Any = None) -> None:
+        """``storage``: the coarsest dtype the run stores any buffer in, when it
+        mixes dtypes (e.g. float32 parameters with bfloat16 state): its rounding
+        reaches every array, so each array's bound uses the larger of its own
+        dtype's unit roundoff and this one's."""
+        self.storage = storage
         self.steps = 0
         self._last: dict[str, np.ndarray] = {}
         self._scale: dict[str, float] = {}
@@ -168,13 +184,17 @@ class TrajectoryBound:
         """C·u·T·(S + (T + 1)·D) for the array ``name`` of this dtype."""
         steps = max(self.steps, 1)
         scale, change = self._scale[name], self._change.get(name, 0.0)
-        return C * unit_roundoff(dtype) * steps * (scale + (steps + 1) * change)
+        return C * self._roundoff(dtype) * steps * (scale + (steps + 1) * change)
+
+    def _roundoff(self, dtype: Any) -> float:
+        own = unit_roundoff(dtype)
+        return own if self.storage is None else max(own, unit_roundoff(self.storage))
 
     def explain(self, name: str, dtype: Any) -> str:
         steps = max(self.steps, 1)
         return (
             f"bound {self.tolerance(name, dtype):.3g} = C·u·T·(S + (T+1)·D) with C = {C}, "
-            f"u = {unit_roundoff(dtype):.3g} ({np.dtype(dtype).name}), T = {steps} steps, "
+            f"u = {self._roundoff(dtype):.3g} ({np.dtype(dtype).name}), T = {steps} steps, "
             f"S = max|x| over the trajectory = {self._scale[name]:.4g}, "
             f"D = largest one-step change = {self._change.get(name, 0.0):.4g}"
         )

@@ -12,6 +12,7 @@ import fusedopt as fo
 import fusedopt.reference
 
 from . import _declared
+from ._dtypes import STEP_DTYPES
 
 ALL_ISAS = ("baseline", "avx2", "avx512")
 # Tests that use the fixtures below run on the fused optimizers and the reference.
@@ -45,8 +46,9 @@ def name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+@pytest.fixture(params=STEP_DTYPES, ids=[d.name for d in STEP_DTYPES])
 def dtype(request: pytest.FixtureRequest) -> np.dtype:
+    """Every dtype the optimizers store parameters and state in."""
     return np.dtype(request.param)
 
 

@@ -21,6 +21,7 @@ import fusedopt
 import fusedopt.reference
 
 from ._declared import BY_NAME, all_options, bad_hyperparameters
+from ._dtypes import bfloat16
 from ._tolerance import TrajectoryBound, named_arrays
 from .conftest import NAMES, frozen, snapshot
 
@@ -97,8 +98,9 @@ def _read_only() -> np.ndarray:
 BAD_PARAMS = {
     "complex64": (lambda: np.zeros(4, np.complex64), TypeError, "dtype"),
     "int32": (lambda: np.zeros(4, np.int32), TypeError, "dtype"),
-    "float16": (lambda: np.zeros(4, np.float16), TypeError, "dtype"),
+    "longdouble": (lambda: np.zeros(4, np.longdouble), TypeError, "dtype"),
     "big-endian-f4": (lambda: np.zeros(4, ">f4"), TypeError, "dtype"),
+    "big-endian-bf16": (lambda: np.zeros(4, bfloat16.newbyteorder(">")), TypeError, "dtype"),
     "list": (lambda: [0.0, 1.0, 2.0], TypeError, "numpy.ndarray"),
     "torch-tensor": (_torch_tensor, TypeError, "numpy.ndarray"),
     "strided": (lambda: np.zeros(8)[::2], ValueError, "contiguous"),

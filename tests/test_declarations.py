@@ -129,12 +129,21 @@ def test_chunk_layout_refuses_a_bad_granule(granule: int, total: int, match: str
         ("float32", "float32", [], "f32"),
         ("float32", "float32", ["float32", "float32"], "f32"),
         ("float64", "float64", ["float64"], "f64"),
-        ("float32", "float64", ["float32"], None),  # no kernel for it (yet): refused
+        ("bfloat16", "bfloat16", ["bfloat16", "bfloat16"], "bf16"),
+        ("float16", "float16", ["float16"], "f16"),
+        # float32 math on tiles: any mix of float32, bfloat16 and float16
+        ("float32", "bfloat16", ["float32"], "mixed"),
+        ("bfloat16", "bfloat16", ["float32", "float32"], "mixed"),
+        ("float16", "float32", ["bfloat16"], "mixed"),
+        ("float32", "float32", ["float32", "bfloat16"], "mixed"),
+        # float64 math mixes with nothing: refused
+        ("float32", "float64", ["float32"], None),
         ("float64", "float64", ["float32"], None),
         ("float32", "float32", ["float32", "float64"], None),
+        ("bfloat16", "float64", [], None),
     ],
 )
-def test_storage_combinations_without_a_kernel_are_refused(
+def test_storage_combinations(
     param: str, grad: str, states: list[str], expected: str | None
 ) -> None:
     """Every buffer has its own storage type; the step refuses (before touching
@@ -143,5 +152,5 @@ def test_storage_combinations_without_a_kernel_are_refused(
 
 
 def test_unknown_storage_type_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unknown dtype 'bfloat16'"):
-        _core.storage_combination("bfloat16", "float32", [])
+    with pytest.raises(ValueError, match="unknown dtype 'float8'"):
+        _core.storage_combination("float8", "float32", [])

@@ -25,7 +25,8 @@ import fusedopt as fo
 import fusedopt.reference as ref
 
 from ._declared import NAMES, case_id, option_grid
-from ._tolerance import TrajectoryBound, named_arrays
+from ._dtypes import STEP_DTYPE_IDS, STEP_DTYPES, bfloat16
+from ._tolerance import TrajectoryBound, named_arrays, unit_roundoff
 
 # Every size class the vector loops care about: empty, one, below/at/above a
 # vector width, odd, and large enough to be split across threads.
@@ -76,7 +77,7 @@ def run_case(
     return fused, bound
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("dtype", STEP_DTYPES, ids=STEP_DTYPE_IDS)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_matches_reference(isa: str, case: tuple[str, dict[str, Any]], dtype: type) -> None:
     fused, bound = run_case(*case, dtype)
@@ -85,7 +86,7 @@ def test_matches_reference(isa: str, case: tuple[str, dict[str, Any]], dtype: ty
 
 @pytest.mark.parametrize("name", NAMES)
 def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
-    """Groups with their own hyperparameters, float32 and float64 in one step."""
+    """Groups with their own hyperparameters, every storage dtype in one step."""
     rng = np.random.default_rng(7)
     extra = option_grid(name)[-1]  # every option on, in the second group only
 
@@ -102,6 +103,9 @@ def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
         ((1000,), np.float32),
         ((17,), np.float64),
         ((4099,), np.float32),
+        ((65,), bfloat16),
+        ((9, 3), np.float16),
+        ((300,), bfloat16),
     ]
     params = [rng.standard_normal(s).astype(d) for s, d in shapes_dtypes]
     fused, reference = make(fo, params), make(ref, [p.copy() for p in params])
@@ -110,6 +114,70 @@ def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
         grads = [rng.standard_normal(p.shape).astype(p.dtype) for p in params]
         step_in_lockstep(fused, reference, list(grads), bound)
     bound.assert_close(named_arrays(fused))  # each array against its own dtype's bound
+
+
+# (parameter dtype, gradient dtype): buffers of different dtypes, float32 math.
+MIXED = [
+    (np.float32, bfloat16),  # autocast-style: bfloat16 gradients into float32 weights
+    (np.float32, np.float16),
+    (bfloat16, np.float32),
+    (np.float16, bfloat16),
+]
+
+
+@pytest.mark.parametrize("dtypes", MIXED, ids=lambda d: f"{np.dtype(d[0])}-{np.dtype(d[1])}")
+@pytest.mark.parametrize("case", CASES[::2], ids=case_id)
+def test_mixed_buffer_dtypes(isa: str, case: tuple[str, dict[str, Any]], dtypes: Any) -> None:
+    """A gradient of another dtype than its parameter is read as it is (no
+    conversion to the parameter's dtype first), on every ISA path."""
+    name, config = case
+    param_dtype, grad_dtype = dtypes
+    rng = np.random.default_rng(zlib.crc32(case_id(case).encode()))
+    params = [rng.standard_normal(shape).astype(param_dtype) for shape in SHAPES]
+    fused = getattr(fo, name)(params, lr=LR, **config)
+    reference = getattr(ref, name)([p.copy() for p in params], lr=LR, **config)
+    coarsest = max((np.dtype(param_dtype), np.dtype(grad_dtype)), key=unit_roundoff)
+    bound = TrajectoryBound(storage=coarsest)
+    for _ in range(STEPS // 2):
+        grads = [rng.standard_normal(p.shape).astype(grad_dtype) for p in params]
+        step_in_lockstep(fused, reference, list(grads), bound)
+    bound.assert_close(named_arrays(fused), f"{isa} {case_id(case)}")
+
+
+def _all_float32_patterns(count: int, seed: int) -> np.ndarray:
+    """Random float32 bit patterns (NaNs, infinities, subnormals included) and
+    the values where rounding to 16 bits is delicate: ties, the largest
+    float16, overflow, the smallest subnormals."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2**32, count, dtype=np.uint64).astype(np.uint32)
+    ties = (rng.integers(0, 2**16, count // 4, dtype=np.uint32) << 16) | 0x8000
+    special = np.array(
+        [65504, 65519.996, 65520, 1e5, 2.0**-24, 2.0**-25, 1.5 * 2.0**-25, 6.1e-5, 0.0, -0.0],
+        dtype=np.float32,
+    )
+    values = np.concatenate([bits.view(np.float32), ties.view(np.float32), special, -special])
+    return values
+
+
+@pytest.mark.parametrize("dtype", [bfloat16, np.dtype(np.float16)], ids=["bf16", "f16"])
+def test_rounding_to_16_bits_matches_numpy(isa: str, dtype: np.dtype) -> None:
+    """The kernels round float32 to bfloat16/float16 exactly as ml_dtypes and
+    NumPy do (nearest, ties to even, overflow to inf, subnormals kept): SGD
+    with lr = 1 from 0 stores 0 - g, for float32 gradients of every kind; and a
+    zero step stores every 16-bit value back unchanged."""
+    g = _all_float32_patterns(200_000, seed=1)
+    p = np.zeros(g.shape, dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = (np.float32(0) - g).astype(dtype)  # 0 - 0 is +0
+        fo.SGD([p], lr=1.0).step([g])
+    same = (p.view(np.uint16) == expected.view(np.uint16)) | (np.isnan(p) & np.isnan(expected))
+    assert same.all(), f"{np.count_nonzero(~same)} values differ, e.g. g = {g[~same][:5]}"
+    every = np.arange(2**16, dtype=np.uint16).view(dtype)
+    kept = every.copy()
+    fo.SGD([kept], lr=1.0).step([np.zeros(kept.shape, dtype)])
+    finite = ~np.isnan(every)
+    assert (kept.view(np.uint16)[finite] == every.view(np.uint16)[finite]).all()
+    assert np.isnan(kept[~finite]).all()
 
 
 @pytest.mark.parametrize("name", NAMES)

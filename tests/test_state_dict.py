@@ -21,6 +21,7 @@ import fusedopt
 import fusedopt.reference
 
 from ._declared import BY_NAME, group_keys, ours_only, peer_grid, state_keys, torch_peer
+from ._dtypes import to_torch
 from ._tolerance import TrajectoryBound, as_numpy, named_arrays
 from .conftest import IMPLS, NAMES, frozen, snapshot
 
@@ -89,7 +90,7 @@ def assert_same(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
 def _step(opt: Any, params: list[Any], grads: list[np.ndarray]) -> None:
     if params and hasattr(params[0], "detach"):  # a torch optimizer
         for x, g in zip(params, grads):
-            x.grad = x.new_tensor(g)
+            x.grad = to_torch(g).to(x.dtype)
         opt.step()
     else:
         opt.step(grads)
@@ -388,9 +389,9 @@ def _torch_optimizer(torch: Any, name: str, tensors: list[Any], kwargs: dict[str
 
 def _torch_run(torch: Any, opt: Any, tensors: list[Any], steps: range) -> None:
     for t in steps:
-        grads = grads_at([x.detach().numpy() for x in tensors], t)
+        grads = grads_at([as_numpy(x) for x in tensors], t)
         for x, g in zip(tensors, grads):
-            x.grad = torch.from_numpy(g)
+            x.grad = to_torch(g)
         opt.step()
 
 
@@ -398,7 +399,7 @@ def torch_to_numpy(torch: Any, sd: dict[str, Any]) -> dict[str, Any]:
     """torch.optim's state_dict with tensors as NumPy arrays."""
     return {
         "state": {
-            i: {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in e.items()}
+            i: {k: as_numpy(v) if isinstance(v, torch.Tensor) else v for k, v in e.items()}
             for i, e in sd["state"].items()
         },
         "param_groups": copy.deepcopy(sd["param_groups"]),
@@ -409,10 +410,7 @@ def numpy_to_torch(torch: Any, sd: dict[str, Any]) -> dict[str, Any]:
     """fusedopt's state_dict with arrays as tensors ('step' a float32 scalar, as torch keeps it)."""
     return {
         "state": {
-            i: {
-                k: torch.tensor(float(v)) if k == "step" else torch.from_numpy(v)
-                for k, v in e.items()
-            }
+            i: {k: torch.tensor(float(v)) if k == "step" else to_torch(v) for k, v in e.items()}
             for i, e in sd["state"].items()
         },
         "param_groups": copy.deepcopy(sd["param_groups"]),
@@ -424,7 +422,7 @@ def test_state_keys_match_torch(name, config):
     torch = pytest.importorskip("torch")
     kwargs = {"full": FULL, "plain": PLAIN}[config][name]
     params = make_params(np.float32)
-    tensors = [torch.tensor(p) for p in params]
+    tensors = [to_torch(p) for p in params]
     topt = _torch_optimizer(torch, name, tensors, kwargs)
     _torch_run(torch, topt, tensors, range(2))
     opt = getattr(fusedopt, name)(params, **kwargs)
@@ -442,12 +440,12 @@ def test_state_keys_match_torch(name, config):
 
 def test_load_torch_state_dict(impl, name, dtype):
     torch = pytest.importorskip("torch")
-    tensors = [torch.tensor(p) for p in make_params(dtype)]
+    tensors = [to_torch(p) for p in make_params(dtype)]
     topt = _torch_optimizer(torch, name, tensors, FULL[name])
     _torch_run(torch, topt, tensors, range(5))
     sd = torch_to_numpy(torch, topt.state_dict())
 
-    params = [x.detach().numpy().copy() for x in tensors]
+    params = [as_numpy(x).copy() for x in tensors]
     opt = getattr(impl, name)(params, **PLAIN[name])
     opt.load_state_dict(sd)
     for index, entry in opt.state.items():
@@ -464,7 +462,7 @@ def test_torch_loads_our_state_dict(impl, name, dtype):
     run(opt, params, range(5))
     sd = numpy_to_torch(torch, opt.state_dict())
 
-    tensors = [torch.tensor(p) for p in params]
+    tensors = [to_torch(p) for p in params]
     topt = _torch_optimizer(torch, name, [{"params": tensors[:2]}, {"params": tensors[2:]}], {})
     topt.load_state_dict(sd)
     for ours, theirs in zip(opt.param_groups, topt.param_groups):
@@ -482,12 +480,12 @@ def test_load_torch_adam_with_decoupled_weight_decay(impl, dtype):
     """
     torch = pytest.importorskip("torch")
     kwargs = {"lr": 0.01, "weight_decay": 0.5, "decoupled_weight_decay": True}
-    tensors = [torch.tensor(p) for p in make_params(dtype)]
+    tensors = [to_torch(p) for p in make_params(dtype)]
     topt = torch.optim.Adam(tensors, **kwargs)
     _torch_run(torch, topt, tensors, range(5))
     sd = torch_to_numpy(torch, topt.state_dict())
 
-    params = [x.detach().numpy().copy() for x in tensors]
+    params = [as_numpy(x).copy() for x in tensors]
     opt = impl.Adam(params)
     try:
         opt.load_state_dict(sd)

@@ -89,10 +89,21 @@ def train_in_lockstep(
     return bound
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize(
+    "dtype",
+    [torch.float32, torch.float64, torch.bfloat16, torch.float16],
+    ids=["f32", "f64", "bf16", "f16"],
+)
 @pytest.mark.parametrize("case", PEER_CASES, ids=case_id)
 def test_trajectory_matches_torch(case: tuple[str, dict[str, Any]], dtype: Any) -> None:
-    """Parameters and every state buffer after 32 steps with a StepLR schedule."""
+    """Parameters and every state buffer after 32 steps with a StepLR schedule.
+
+    In bfloat16/float16 torch's (non-fused) step rounds every operation to 16
+    bits where fusedopt rounds only the stored results: at most K roundings
+    per step at the 16-bit roundoff, which the bound allows (the model's
+    gradients are O(1), so float16's eps = 1e-8 vanishing from sqrt(v) + eps
+    does not matter here; tests/test_reference_vs_torch.py explains it).
+    """
     name, config = case
     ours_model, theirs_model = make_model(dtype), make_model(dtype)
     ours = getattr(ft, name)(ours_model.parameters(), lr=LR, **config)
@@ -208,7 +219,7 @@ def _overlapping_views() -> list[Any]:
     ("make", "error", "match"),
     [
         (lambda: [torch.zeros(3, dtype=torch.complex64)], TypeError, "dtype"),
-        (lambda: [torch.zeros(3, dtype=torch.bfloat16)], TypeError, "bfloat16"),
+        (lambda: [torch.zeros(3, dtype=torch.float8_e4m3fn)], TypeError, "float8"),
         (lambda: [torch.zeros(3, dtype=torch.int64)], TypeError, "dtype"),
         (lambda: [torch.zeros(4, 4).t()], ValueError, "contiguous"),
         (lambda: [torch.zeros(3, device="meta")], ValueError, "CPU"),

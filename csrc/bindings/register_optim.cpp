@@ -180,17 +180,47 @@ py::dict describe_optimizers() {
   return out;
 }
 
+// NumPy has no bfloat16: ml_dtypes' bfloat16 is a user-defined dtype whose
+// type number NumPy assigns at run time. fusedopt's Python side registers it
+// (use_bfloat16) when it first meets a bfloat16 array.
+struct Bfloat16Dtype {
+  py::object dtype;  // None until registered
+  int type_num = -1;
+};
+Bfloat16Dtype& bfloat16() {
+  static auto* registered = new Bfloat16Dtype{py::none(), -1};  // never destroyed: outlives the interpreter
+  return *registered;
+}
+
+void use_bfloat16(const py::dtype& dtype) {
+  if (dtype.itemsize() != 2 || dtype.kind() != 'V' || dtype.attr("name").cast<std::string>() != "bfloat16")
+    throw py::type_error("internal: not ml_dtypes' bfloat16 dtype");
+  bfloat16() = {dtype, dtype.num()};
+}
+
+constexpr int kNpyHalf = 23;  // NumPy's NPY_HALF (float16), which pybind11 does not name
+
 int numpy_type(DType dtype) {
   switch (dtype) {
     case DType::f32:
       return py::detail::npy_api::NPY_FLOAT_;
     case DType::f64:
       return py::detail::npy_api::NPY_DOUBLE_;
+    case DType::f16:
+      return kNpyHalf;
+    case DType::bf16:
+      return bfloat16().type_num;
   }
   std::abort();
 }
 
-py::dtype numpy_dtype(DType dtype) { return py::dtype(numpy_type(dtype)); }
+py::dtype numpy_dtype(DType dtype) {
+  if (dtype == DType::bf16) {
+    if (bfloat16().type_num < 0) throw py::type_error("bfloat16 arrays need the ml_dtypes package");
+    return py::reinterpret_borrow<py::dtype>(bfloat16().dtype);
+  }
+  return py::dtype(numpy_type(dtype));
+}
 
 // numpy's type numbers name a dtype and its byte order is checked apart:
 // cheaper than building a py::dtype per gradient and comparing objects.
@@ -201,12 +231,15 @@ bool is_dtype(const py::array& a, DType dtype) {
   constexpr char kSwapped = '<';
 #endif
   const auto* descr = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr);
-  return descr->type_num == numpy_type(dtype) && descr->byteorder != kSwapped;
+  const int wanted = numpy_type(dtype);
+  return wanted >= 0 && descr->type_num == wanted && descr->byteorder != kSwapped;
 }
+
+constexpr DType kDtypes[] = {DType::f32, DType::f64, DType::bf16, DType::f16};
 
 // The storage type of a NumPy array the kernels can use, if it has one.
 bool dtype_of(const py::array& a, DType* out) {
-  for (DType d : {DType::f32, DType::f64}) {
+  for (DType d : kDtypes) {
     if (is_dtype(a, d)) {
       *out = d;
       return true;
@@ -257,7 +290,8 @@ class Core {
       if (!py::isinstance<py::array>(h)) throw py::type_error("a parameter is not an ndarray");
       py::array a = py::reinterpret_borrow<py::array>(h);
       DType dtype;
-      if (!dtype_of(a, &dtype)) throw py::type_error("a parameter is not float32 or float64");
+      if (!dtype_of(a, &dtype))
+        throw py::type_error("a parameter is not float32, float64, bfloat16 or float16");
       if (!usable(a) || !a.writeable())
         throw py::value_error("a parameter is not C-contiguous, aligned and writeable");
       const auto* begin = static_cast<const char*>(a.data());
@@ -315,7 +349,7 @@ class Core {
       held[static_cast<std::size_t>(i)] = std::move(g);
     }
     check_groups(param_groups);
-    std::vector<const void*> pointers(static_cast<std::size_t>(n), nullptr);
+    std::vector<GradRef> pointers(static_cast<std::size_t>(n), GradRef{nullptr, DType::f32});
     for (std::int64_t i = 0; i < n; ++i) {
       const py::object& g = held[static_cast<std::size_t>(i)];
       if (!g) continue;
@@ -323,24 +357,25 @@ class Core {
       if (!matches(g, i))  // changed by a later conversion's Python code
         throw py::value_error("grads[" + std::to_string(i) +
                               "] was resized or reallocated while the gradients were converted");
-      const auto* begin = static_cast<const char*>(py::reinterpret_borrow<py::array>(g).data());
-      const auto bytes = static_cast<std::size_t>(table_.size(i)) * dtype_size(table_.dtype(i));
-      if (table_.overlaps(begin, begin + bytes))
+      const auto a = py::reinterpret_borrow<py::array>(g);
+      const auto* begin = static_cast<const char*>(a.data());
+      if (table_.overlaps(begin, begin + a.nbytes()))
         throw py::value_error("grads[" + std::to_string(i) +
                               "] shares memory with a parameter or an optimizer state");
-      pointers[static_cast<std::size_t>(i)] = begin;
+      DType dtype;
+      dtype_of(a, &dtype);  // matches() found one
+      pointers[static_cast<std::size_t>(i)] = {begin, dtype};
     }
     step_with(hypers, pointers);
   }
 
   // ---- The torch adapter's path (fusedopt/torch.py), see TorchBinding:
   // build (use_torch, add_params_torch, bind_torch, seal_torch), then step.
-  void use_torch(const py::object& tensor_base, const py::object& storage_base, py::object float32,
-                 py::object float64, py::object strided) {
+  void use_torch(const py::object& tensor_base, const py::object& storage_base,
+                 const py::tuple& dtypes, py::object strided) {
     Busy busy(busy_);
     if (table_.count() > 0) throw py::value_error("internal: use_torch() after parameters");
-    torch_ = std::make_unique<TorchBinding>(tensor_base, storage_base, std::move(float32),
-                                            std::move(float64), std::move(strided));
+    torch_ = std::make_unique<TorchBinding>(tensor_base, storage_base, dtypes, std::move(strided));
   }
 
   void add_params_torch(const py::list& params, int group) {
@@ -374,7 +409,12 @@ class Core {
     // another thread could set p.grad = None and free it.
     std::vector<py::object> held;
     py::object report = torch().prepare_step(groups, converted, names_, pointers, held);
-    if (report.is_none()) step_with(hypers, pointers);
+    if (!report.is_none()) return report;
+    // torch gives a gradient its parameter's dtype.
+    std::vector<GradRef> grads(pointers.size());
+    for (std::size_t i = 0; i < pointers.size(); ++i)
+      grads[i] = {pointers[i], table_.dtype(static_cast<std::int64_t>(i))};
+    step_with(hypers, grads);
     return report;
   }
 
@@ -489,14 +529,30 @@ class Core {
     }
   }
 
+  // Whether the kernels can read g as parameter i's gradient as it is: its
+  // shape, C-contiguous, aligned, and of a type the kernels take with the
+  // parameter's (grad_dtype).
   bool matches(py::handle g, std::int64_t i) const {
     if (!py::isinstance<py::array>(g)) return false;
     auto a = py::reinterpret_borrow<py::array>(g);
-    if (!is_dtype(a, table_.dtype(i)) || !usable(a)) return false;
+    DType dtype;
+    if (!usable(a) || !dtype_of(a, &dtype) || !grad_type_fits(i, dtype)) return false;
     const auto& shape = shapes_[i];
     if (a.ndim() != static_cast<py::ssize_t>(shape.size())) return false;
     for (std::size_t d = 0; d < shape.size(); ++d)
       if (a.shape(static_cast<py::ssize_t>(d)) != shape[d]) return false;
+    return true;
+  }
+
+  // A gradient of type `dtype` for parameter i: the parameter's own type,
+  // or any other the kernels mix with it and its state (float64 mixes with
+  // nothing).
+  bool grad_type_fits(std::int64_t i, DType dtype) const {
+    const DType param = table_.dtype(i);
+    if (dtype == param) return true;
+    if (dtype == DType::f64 || param == DType::f64) return false;
+    for (int k = 0; k < static_cast<int>(names_.size()); ++k)
+      if (table_.state_dtype(i, k) == DType::f64) return false;
     return true;
   }
 
@@ -511,16 +567,12 @@ class Core {
   }
 
   // One step with the groups' hyperparameters (one dict per group) and the
-  // gradients' addresses (nullptr: no gradient), which have their
-  // parameters' storage types.
-  void step_with(const py::list& hypers, const std::vector<const void*>& pointers) {
+  // gradients (data nullptr: no gradient).
+  void step_with(const py::list& hypers, const std::vector<GradRef>& grads) {
     algo_->read(hypers);
     for (std::int64_t i = 0; i < table_.count(); ++i)
       if (table_.group(i) >= algo_->groups())
         throw py::value_error("internal: missing hyperparameters for a group");
-    std::vector<GradRef> grads(pointers.size());
-    for (std::size_t i = 0; i < pointers.size(); ++i)
-      grads[i] = {pointers[i], table_.dtype(static_cast<std::int64_t>(i))};
     py::gil_scoped_release release;
     algo_->run(table_, grads.data());
   }
@@ -543,32 +595,37 @@ class Core {
 
 }  // namespace
 
-// For the tests (the front ends cannot reach a mixed combination yet): the
-// kernels' storage combination for buffers of these types, or None.
+// For the tests: how the kernels run buffers of these types ("f32", "f64",
+// "bf16", "f16", or "mixed": float32 tiles), or None when they cannot.
 py::object storage_combination(const std::string& param, const std::string& grad,
                                const std::vector<std::string>& states) {
   const auto parse = [](const std::string& name) {
-    for (DType d : {DType::f32, DType::f64})
+    for (DType d : kDtypes)
       if (name == dtype_name(d)) return d;
     throw py::value_error("unknown dtype '" + name + "'");
   };
   std::vector<DType> types;
   for (const std::string& name : states) types.push_back(parse(name));
-  Storage storage;
-  if (!storage_for(parse(param), parse(grad), types.data(), static_cast<int>(types.size()),
-                   &storage))
+  StoragePlan plan;
+  if (!storage_for(parse(param), parse(grad), types.data(), static_cast<int>(types.size()), &plan))
     return py::none();
-  switch (storage) {
+  if (plan.mixed) return py::str("mixed");
+  switch (plan.storage) {
     case Storage::f32:
       return py::str("f32");
     case Storage::f64:
       return py::str("f64");
+    case Storage::bf16:
+      return py::str("bf16");
+    case Storage::f16:
+      return py::str("f16");
   }
   std::abort();
 }
 
 void register_optim(py::module_& m) {
   m.def("optimizers", &describe_optimizers);
+  m.def("use_bfloat16", &use_bfloat16, py::arg("dtype"));
   m.def("storage_combination", &storage_combination, py::arg("param"), py::arg("grad"),
         py::arg("states"));
   py::class_<Core>(m, "OptimizerCore")
@@ -583,7 +640,7 @@ void register_optim(py::module_& m) {
       .def("get_step", &Core::get_step, py::arg("index"))
       .def("load_state", &Core::load_state, py::arg("steps"), py::arg("arrays"))
       .def("use_torch", &Core::use_torch, py::arg("tensor_base"), py::arg("storage_base"),
-           py::arg("float32"), py::arg("float64"), py::arg("strided"))
+           py::arg("dtypes"), py::arg("strided"))
       .def("add_params_torch", &Core::add_params_torch, py::arg("params"), py::arg("group"))
       .def("bind_torch", &Core::bind_torch, py::arg("index"), py::arg("buffers"), py::arg("step"),
            py::arg("count"))

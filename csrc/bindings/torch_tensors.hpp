@@ -95,15 +95,39 @@ struct TensorLayout {
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype); }
 };
 
+// torch's dtype objects for the storage types, passed in once by the adapter
+// as a tuple in DType order (float32, float64, bfloat16, float16).
+class TorchDtypes {
+ public:
+  explicit TorchDtypes(const pybind11::tuple& dtypes) {
+    if (dtypes.size() != kCount) throw pybind11::value_error("internal: one torch dtype per DType expected");
+    for (std::size_t d = 0; d < kCount; ++d) objects_[d] = dtypes[d];
+  }
+  const pybind11::object& object(DType dtype) const { return objects_[static_cast<std::size_t>(dtype)]; }
+  // The storage type of torch dtype `dtype`, if the kernels have one.
+  bool find(pybind11::handle dtype, DType* out) const {
+    for (std::size_t d = 0; d < kCount; ++d) {
+      if (objects_[d].is(dtype)) {
+        *out = static_cast<DType>(d);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static constexpr std::size_t kCount = 4;
+  pybind11::object objects_[kCount];
+};
+
 class TorchTensors {
  public:
   // torch._C.TensorBase and torch._C.StorageBase (the C types that implement
-  // tensors' and storages' attributes), torch.float32, torch.float64 and
-  // torch.strided: passed in once by the adapter, so that this file never
-  // imports torch.
+  // tensors' and storages' attributes), torch's dtypes and torch.strided:
+  // passed in once by the adapter, so that this file never imports torch.
   TorchTensors(const pybind11::object& tensor_base, const pybind11::object& storage_base,
-               pybind11::object float32, pybind11::object float64, pybind11::object strided)
-      : float32_(std::move(float32)), float64_(std::move(float64)), strided_(std::move(strided)) {
+               const TorchDtypes& dtypes, pybind11::object strided)
+      : dtypes_(dtypes), strided_(std::move(strided)) {
     if (!PyType_Check(tensor_base.ptr()) || !PyType_Check(storage_base.ptr()))
       throw pybind11::type_error("internal: use_torch() needs torch's C tensor and storage types");
     grad_ = Accessor(tensor_base, "grad");
@@ -236,16 +260,7 @@ class TorchTensors {
   pybind11::object grad(pybind11::handle param) const { return grad_(param); }
 
  private:
-  // torch's dtype object for a storage type.
-  const pybind11::object& torch_dtype(DType dtype) const {
-    switch (dtype) {
-      case DType::f32:
-        return float32_;
-      case DType::f64:
-        return float64_;
-    }
-    std::abort();
-  }
+  const pybind11::object& torch_dtype(DType dtype) const { return dtypes_.object(dtype); }
 
   // Whether `t` (of layout's shape) is C-contiguous, as torch defines it.
   bool contiguous(pybind11::handle t, const TensorLayout& layout) const {
@@ -279,7 +294,8 @@ class TorchTensors {
     return out + (shape.size() == 1 ? ",)" : ")");
   }
 
-  pybind11::object float32_, float64_, strided_;
+  TorchDtypes dtypes_;
+  pybind11::object strided_;
   Accessor grad_, data_ptr_, version_, storage_, dtype_, shape_, is_contiguous_, nbytes_, layout_, is_cpu_,
       storage_data_ptr_, storage_nbytes_, storage_resizable_;
 };
@@ -349,10 +365,8 @@ class TorchMemory {
 class TorchBinding {
  public:
   TorchBinding(const pybind11::object& tensor_base, const pybind11::object& storage_base,
-               pybind11::object float32, pybind11::object float64, pybind11::object strided)
-      : tensors_(tensor_base, storage_base, float32, float64, strided),
-        float32_(std::move(float32)),
-        float64_(std::move(float64)) {}
+               const pybind11::tuple& dtypes, pybind11::object strided)
+      : dtypes_(dtypes), tensors_(tensor_base, storage_base, dtypes_, std::move(strided)) {}
 
   // Registers parameters (checked by the adapter for type, device and
   // dtype) as table entries of `group`.
@@ -505,11 +519,8 @@ class TorchBinding {
   // The parameters' dtype and shape, as the kernels will see them.
   TensorLayout layout_of(pybind11::handle t, const std::string& label) const {
     TensorLayout layout;
-    pybind11::object dtype = t.attr("dtype");
-    if (dtype.is(float64_))
-      layout.dtype = DType::f64;
-    else if (!dtype.is(float32_))
-      throw pybind11::type_error(label + " must be float32 or float64");
+    if (!dtypes_.find(t.attr("dtype"), &layout.dtype))
+      throw pybind11::type_error(label + " must be float32, float64, bfloat16 or float16");
     for (pybind11::handle s : pybind11::tuple(t.attr("shape")))
       layout.shape.push_back(s.cast<std::int64_t>());
     return layout;
@@ -583,8 +594,8 @@ class TorchBinding {
     return result;
   }
 
+  TorchDtypes dtypes_;
   TorchTensors tensors_;
-  pybind11::object float32_, float64_;
   std::vector<Param> params_;
   std::vector<std::size_t> group_sizes_;
   TorchMemory memory_;

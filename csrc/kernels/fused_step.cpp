@@ -47,16 +47,29 @@ struct Plan {
 
 }  // namespace
 
-bool storage_for(DType param, DType grad, const DType* states, int count, Storage* out) noexcept {
-  if (grad != param) return false;
-  for (int k = 0; k < count; ++k)
-    if (states[k] != param) return false;
+bool storage_for(DType param, DType grad, const DType* states, int count, StoragePlan* out) noexcept {
+  bool same = grad == param, f64 = param == DType::f64 || grad == DType::f64;
+  for (int k = 0; k < count; ++k) {
+    same = same && states[k] == param;
+    f64 = f64 || states[k] == DType::f64;
+  }
+  if (!same) {
+    if (f64) return false;  // float64 math needs float64 everywhere
+    *out = {Storage::f32, true};
+    return true;
+  }
   switch (param) {
     case DType::f32:
-      *out = Storage::f32;
+      *out = {Storage::f32, false};
       return true;
     case DType::f64:
-      *out = Storage::f64;
+      *out = {Storage::f64, false};
+      return true;
+    case DType::bf16:
+      *out = {Storage::bf16, false};
+      return true;
+    case DType::f16:
+      *out = {Storage::f16, false};
       return true;
   }
   return false;
@@ -75,17 +88,18 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
   for (std::int64_t i = 0; i < table.count(); ++i) {
     if (!grads[i].data) continue;
     const auto& h = hypers[table.group(i)];
-    Segment s{table.data(i), grads[i].data, {}, table.size(i), Storage::f32};
+    Segment s{table.data(i), grads[i].data, {}, table.size(i), {}, table.dtype(i), grads[i].dtype, {}};
     TensorStep t{table.step(i) + 1, {}};
     DType types[kMaxStates];
     int used = 0;
     for (int k = 0; k < Opt::kStates; ++k) {
+      s.state_dtype[k] = table.state_dtype(i, k);
       if (!Opt::uses(h, k)) continue;
       types[used++] = table.state_dtype(i, k);
       t.first[k] = !table.live(i, k);
     }
-    if (!storage_for(table.dtype(i), grads[i].dtype, types, used, &s.storage))
-      no_kernel(i, table.dtype(i), grads[i].dtype, types, used);
+    if (!storage_for(s.param_dtype, s.grad_dtype, types, used, &s.plan))
+      no_kernel(i, s.param_dtype, s.grad_dtype, types, used);
     for (int k = 0; k < Opt::kStates; ++k)
       if (Opt::uses(h, k)) s.state[k] = table.ensure_state(i, k, Opt::initial(h, k));
     plan.segments.push_back(s);

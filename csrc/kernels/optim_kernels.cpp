@@ -10,6 +10,7 @@
 #include "fusedopt/thread_pool.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 
 #include "fusedopt/kernels.hpp"
 
@@ -22,7 +23,83 @@ namespace FUSEDOPT_ISA_NS {
 namespace {
 
 #include "parallel_split.hpp"
+#include "half_bits.hpp"
 #include "optimizers/all.hpp"
+
+// Elements per tile of a tensor whose buffers have mixed types: a tile of
+// every buffer (8 KiB in all) stays in L1 between conversion and kernel.
+constexpr i64 kTile = 256;
+
+// n elements of a buffer of type `dtype` from element lo on, as float32: the
+// buffer itself when it is float32, else converted into `tile`.
+const float* as_float32(const void* data, DType dtype, i64 lo, i64 n, float* tile) {
+  switch (dtype) {
+    case DType::f32:
+      return static_cast<const float*>(data) + lo;
+    case DType::bf16: {
+      const bf16* in = static_cast<const bf16*>(data) + lo;
+#pragma omp simd
+      for (i64 i = 0; i < n; ++i) tile[i] = load<float>(in, i);
+      return tile;
+    }
+    case DType::f16: {
+      const f16* in = static_cast<const f16*>(data) + lo;
+#pragma omp simd
+      for (i64 i = 0; i < n; ++i) tile[i] = load<float>(in, i);
+      return tile;
+    }
+    case DType::f64:
+      break;  // storage_for never mixes float64
+  }
+  std::abort();
+}
+
+// Writes a tile back to a buffer of type `dtype` (nothing to do for float32:
+// the kernel wrote the buffer itself).
+void from_float32(const float* tile, DType dtype, void* data, i64 lo, i64 n) {
+  switch (dtype) {
+    case DType::f32:
+      return;
+    case DType::bf16: {
+      bf16* out = static_cast<bf16*>(data) + lo;
+#pragma omp simd
+      for (i64 i = 0; i < n; ++i) store(out, i, tile[i]);
+      return;
+    }
+    case DType::f16: {
+      f16* out = static_cast<f16*>(data) + lo;
+#pragma omp simd
+      for (i64 i = 0; i < n; ++i) store(out, i, tile[i]);
+      return;
+    }
+    case DType::f64:
+      break;
+  }
+  std::abort();
+}
+
+// Elements [lo, hi) of a tensor whose buffers have mixed types: the float32
+// kernel, tile by tile, on float32 views of its buffers.
+template <class Opt>
+void mixed_segment_step(const Segment& s, const typename Opt::Coeffs& c, i64 lo, i64 hi) {
+  alignas(64) float param_tile[kTile], grad_tile[kTile], state_tiles[kMaxStates][kTile];
+  Segment view = s;
+  view.plan = {Storage::f32, false};
+  for (i64 t = lo; t < hi; t += kTile) {
+    const i64 n = hi - t < kTile ? hi - t : kTile;
+    // The kernel writes through these: a const view of a float32 buffer
+    // is the caller's non-const memory.
+    view.param = const_cast<float*>(as_float32(s.param, s.param_dtype, t, n, param_tile));
+    view.grad = as_float32(s.grad, s.grad_dtype, t, n, grad_tile);
+    for (int k = 0; k < Opt::kStates; ++k)
+      if (s.state[k])
+        view.state[k] = const_cast<float*>(as_float32(s.state[k], s.state_dtype[k], t, n, state_tiles[k]));
+    segment_step<Opt>(view, c, 0, n);
+    from_float32(static_cast<const float*>(view.param), s.param_dtype, s.param, t, n);
+    for (int k = 0; k < Opt::kStates; ++k)
+      if (s.state[k]) from_float32(static_cast<const float*>(view.state[k]), s.state_dtype[k], s.state[k], t, n);
+  }
+}
 
 // One parallel region over every tensor of the step. Segments are padded to
 // multiples of launch.block in the offsets (so chunk boundaries keep blocks
@@ -35,7 +112,11 @@ void step(const StepLaunch<typename Opt::Coeffs>& launch) {
       [&](i64 s, i64 lo, i64 hi) {
         const Segment& segment = launch.segments[s];
         if (hi > segment.size) hi = segment.size;
-        if (lo < hi) segment_step<Opt>(segment, launch.coeffs[s], lo, hi);
+        if (lo >= hi) return;
+        if (segment.plan.mixed)
+          mixed_segment_step<Opt>(segment, launch.coeffs[s], lo, hi);
+        else
+          segment_step<Opt>(segment, launch.coeffs[s], lo, hi);
       },
       launch.block);
 }

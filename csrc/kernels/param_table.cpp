@@ -8,25 +8,33 @@
 namespace fusedopt {
 namespace {
 
+#include "half_bits.hpp"
+
 constexpr std::size_t kAlignment = 64;  // a cache line, and one AVX-512 vector
 
 template <class T>
-void fill_as(void* data, std::int64_t n, double value) noexcept {
-  if (value == 0.0) {  // all-zero bytes, and memset is the fastest way there
-    std::memset(data, 0, static_cast<std::size_t>(n) * sizeof(T));
-    return;
-  }
-  std::fill_n(static_cast<T*>(data), n, static_cast<T>(value));
+void fill_as(void* data, std::int64_t n, T value) noexcept {
+  std::fill_n(static_cast<T*>(data), n, value);
 }
 
 }  // namespace
 
+// A 16-bit buffer gets the value rounded to float32 first, as the kernels'
+// math type, then to its own type.
 void fill(void* data, std::int64_t n, DType dtype, double value) noexcept {
+  if (value == 0.0) {  // all-zero bytes, and memset is the fastest way there
+    std::memset(data, 0, static_cast<std::size_t>(n) * dtype_size(dtype));
+    return;
+  }
   switch (dtype) {
     case DType::f32:
-      return fill_as<float>(data, n, value);
+      return fill_as(data, n, static_cast<float>(value));
     case DType::f64:
-      return fill_as<double>(data, n, value);
+      return fill_as(data, n, value);
+    case DType::bf16:
+      return fill_as(data, n, to_bf16(static_cast<float>(value)).bits);
+    case DType::f16:
+      return fill_as(data, n, to_f16(static_cast<float>(value)).bits);
   }
 }
 

@@ -153,7 +153,7 @@ class Optimizer:
             first = len(self._params)
             labels = [f"params[{first + k}]" for k in range(len(params))]
             for param, label in zip(params, labels):
-                V.check_param(param, label)
+                V.check_param(param, label, reduced=True)
             V.check_disjoint(self._params + params, [f"params[{k}]" for k in range(first)] + labels)
             group = {**self.defaults, **param_group, "params": params}
             self._check_group(group)
@@ -371,7 +371,7 @@ class Optimizer:
             if name not in entry or entry[name] is None:
                 continue
             value = _as_array(entry[name], f"{label}['{name}']")
-            if value.dtype.kind not in "iuf":
+            if value.dtype.kind not in "iuf" and not V.is_bfloat16(value.dtype):
                 raise TypeError(f"{label}['{name}'] has dtype {value.dtype}, expected a real dtype")
             if value.shape != param.shape:
                 raise ValueError(

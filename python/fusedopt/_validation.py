@@ -15,14 +15,35 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def check_float_array(value: Any, label: str) -> np.ndarray:
-    """Return ``value`` if it is a C-contiguous float32/float64 ndarray, else raise."""
+def is_bfloat16(dtype: np.dtype) -> bool:
+    """Whether ``dtype`` is ml_dtypes' bfloat16 (NumPy has none of its own)."""
+    return dtype.kind == "V" and dtype.itemsize == 2 and dtype.name == "bfloat16"
+
+
+def is_step_dtype(dtype: np.dtype) -> bool:
+    """Whether the optimizer kernels store parameters, gradients and state of
+    this dtype: float32, float64, float16, and ml_dtypes' bfloat16 (native
+    byte order)."""
+    return dtype in FLOAT_DTYPES or dtype == np.float16 or (is_bfloat16(dtype) and dtype.isnative)
+
+
+def math_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype the kernels compute in for buffers of ``dtype``: float64 for
+    float64, float32 for everything else (float32, bfloat16, float16)."""
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
+def check_float_array(value: Any, label: str, *, reduced: bool = False) -> np.ndarray:
+    """Return ``value`` if it is a C-contiguous float32/float64 ndarray (with
+    ``reduced``: also bfloat16/float16), else raise."""
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{label} must be a numpy.ndarray, got {type(value).__name__}")
-    if value.dtype not in FLOAT_DTYPES:
+    if not (is_step_dtype(value.dtype) if reduced else value.dtype in FLOAT_DTYPES):
+        wanted = (
+            "float32, float64, bfloat16 (ml_dtypes) or float16" if reduced else "float32 or float64"
+        )
         raise TypeError(
-            f"{label} has dtype {value.dtype}; fusedopt takes float32 or float64 arrays "
-            "(native byte order)"
+            f"{label} has dtype {value.dtype}; fusedopt takes {wanted} arrays (native byte order)"
         )
     if not value.flags.c_contiguous:
         raise ValueError(
@@ -32,9 +53,10 @@ def check_float_array(value: Any, label: str) -> np.ndarray:
     return value
 
 
-def check_param(param: Any, label: str) -> np.ndarray:
-    """Return ``param`` if fusedopt can write it in place (the kernels' T*), else raise."""
-    check_float_array(param, label)
+def check_param(param: Any, label: str, *, reduced: bool = False) -> np.ndarray:
+    """Return ``param`` if fusedopt can write it in place (the kernels' T*), else raise.
+    ``reduced`` also accepts bfloat16/float16 (the optimizers do)."""
+    check_float_array(param, label, reduced=reduced)
     if not param.flags.writeable:
         raise ValueError(f"{label} is read-only")
     if not param.flags.aligned:
@@ -89,14 +111,25 @@ def check_disjoint(arrays: Sequence[np.ndarray], labels: Sequence[str]) -> None:
             reach_end, reach_label = end, label
 
 
+def grad_dtype_fits(grad: np.dtype, param: np.dtype) -> bool:
+    """Whether the kernels read a gradient of dtype ``grad`` for a parameter of
+    dtype ``param`` as it is: the same dtype, or float32/bfloat16/float16
+    mixed (float64 mixes with nothing)."""
+    if grad == param:
+        return True
+    return is_step_dtype(grad) and np.float64 not in (grad, param)
+
+
 def coerce_grad(grad: Any, index: int, param: np.ndarray) -> np.ndarray:
-    """Convert a gradient to a C-contiguous array of ``param``'s dtype and shape.
+    """Return a gradient as a C-contiguous array of ``param``'s shape, in a
+    dtype the kernels read with the parameter's: its own if it fits
+    (``grad_dtype_fits``), else converted to ``param``'s.
 
     Called only for gradients that are not already in that form. The result is
-    a new array (or a view of ``grad``); ``param`` is never touched.
+    a new array (or ``grad`` or a view of it); ``param`` is never touched.
     """
     array = np.asarray(grad)
-    if array.dtype.kind not in "biuf":
+    if array.dtype.kind not in "biuf" and not is_bfloat16(array.dtype):
         raise TypeError(
             f"grads[{index}] has dtype {array.dtype}; expected a real array convertible to "
             f"{param.dtype}"
@@ -106,8 +139,9 @@ def coerce_grad(grad: Any, index: int, param: np.ndarray) -> np.ndarray:
             f"grads[{index}] has shape {array.shape}, expected {param.shape} "
             f"(the shape of params[{index}])"
         )
+    dtype = array.dtype if grad_dtype_fits(array.dtype, param.dtype) else param.dtype
     # np.ascontiguousarray would turn a 0-d array into shape (1,).
-    return np.require(array, dtype=param.dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
+    return np.require(array, dtype=dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
 
 
 def grad_list(grads: Any, count: int) -> list[Any]:

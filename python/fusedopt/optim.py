@@ -34,6 +34,8 @@ class FusedOptimizer(Optimizer):
     def _storage_add(
         self, params: list[np.ndarray], group_index: int, group: Mapping[str, Any]
     ) -> None:
+        for param in params:
+            _register_dtype(param.dtype)
         self._core.add_params(params, group_index, D.core_hypers(group))
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
@@ -46,7 +48,19 @@ class FusedOptimizer(Optimizer):
         hypers = [D.core_hypers(group) for group in self.param_groups]
         # The core checks, after converting the gradients, that each group's
         # 'params' still holds the arrays it was built with.
-        self._core.step(self.param_groups, grads, hypers, V.coerce_grad)
+        self._core.step(self.param_groups, grads, hypers, _coerce_grad)
+
+
+def _register_dtype(dtype: np.dtype) -> None:
+    """Tell the core ml_dtypes' bfloat16 type number (NumPy assigns it at run time)."""
+    if V.is_bfloat16(dtype):
+        _core.use_bfloat16(dtype)
+
+
+def _coerce_grad(grad: Any, index: int, param: np.ndarray) -> np.ndarray:
+    array = V.coerce_grad(grad, index, param)
+    _register_dtype(array.dtype)
+    return array
 
 
 SGD = numpy_optimizer(D.SGD, FusedOptimizer, module=__name__)

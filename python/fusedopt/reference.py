@@ -111,7 +111,7 @@ class ReferenceOptimizer(Optimizer):
         work = []
         for index, grad in converted.items():
             param = self._params[index]
-            V.check_param(param, f"params[{index}]")
+            V.check_param(param, f"params[{index}]", reduced=True)
             if param.shape != grad.shape:  # grad was converted to param's shape then
                 raise ValueError(
                     f"params[{index}] or grads[{index}] was resized while the gradients were "
@@ -125,7 +125,7 @@ class ReferenceOptimizer(Optimizer):
         for index, param, grad in work:
             state = self._ref_state[index]
             state["step"] += 1
-            self._update(param, grad, state, group_of[index])
+            _update_in_math_dtype(self._update, param, grad, state, group_of[index])
 
     def _check_registered_params(self) -> None:
         """Each group's 'params' holds the arrays it was built with (the C++ core's check)."""
@@ -160,6 +160,30 @@ class ReferenceOptimizer(Optimizer):
         self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
     ) -> None:
         raise NotImplementedError
+
+
+def _update_in_math_dtype(
+    update: Any, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
+) -> None:
+    """``update(p, g, state, group)`` computed in the math dtype (float64 for
+    float64 parameters, else float32), as the kernels do: every buffer of
+    another dtype (bfloat16, float16) is converted to it first, and the
+    parameter and state are rounded back to their own dtypes (nearest even)
+    after the whole update. New state gets the parameter's dtype, as torch's."""
+    math = V.math_dtype(p.dtype)
+    arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+    if all(a.dtype == math for a in (p, g, *arrays.values())):
+        update(p, g, state, group)
+        return
+    work = {k: (v.astype(math) if k in arrays else v) for k, v in state.items()}
+    p_math = p.astype(math)
+    update(p_math, g.astype(math), work, group)
+    p[...] = p_math.astype(p.dtype)
+    for k, v in work.items():
+        if k in arrays:
+            arrays[k][...] = v.astype(arrays[k].dtype)
+        else:
+            state[k] = v.astype(p.dtype) if isinstance(v, np.ndarray) else v
 
 
 def _reference(declaration: D.Declaration, update: Any, **methods: Any) -> Any:
@@ -275,7 +299,9 @@ def _adagrad(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping
 
 def _adagrad_state(param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any]:
     """torch's Adagrad makes its state in __init__: step 0, sum = initial_accumulator_value."""
-    return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
+    # Rounded to the math dtype first, then to the parameter's, as the kernels fill it.
+    initial = V.math_dtype(param.dtype).type(group["initial_accumulator_value"])
+    return {"step": 0, "sum": np.full_like(param, initial)}
 
 
 def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:

@@ -58,7 +58,9 @@ from . import _validation as V
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "RMSprop"]
 
-_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
+# The storage types of the C++ core, in its DType order.
+_STORAGE_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+_DTYPE_NAMES = {d: str(d).removeprefix("torch.") for d in _STORAGE_DTYPES}
 
 
 def _plain_numbers(group: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -83,8 +85,9 @@ def _check_tensor(p: Any, label: str) -> None:
     if p.layout is not torch.strided:
         raise ValueError(f"{label} has layout {p.layout}; fusedopt.torch needs dense tensors")
     if p.dtype not in _DTYPE_NAMES:
-        later = " (bfloat16/float16 support comes later)" if not p.is_complex() else ""
-        raise TypeError(f"{label} has dtype {p.dtype}; expected float32 or float64{later}")
+        raise TypeError(
+            f"{label} has dtype {p.dtype}; expected float32, float64, bfloat16 or float16"
+        )
     if not p.is_contiguous():
         raise ValueError(
             f"{label} is not contiguous; fusedopt.torch updates parameters in place and "
@@ -421,9 +424,7 @@ class _FusedTorchOptimizer(Optimizer):
         if not isinstance(state, Mapping):
             raise TypeError(f"the optimizer state must be a dict, got {type(state).__name__}")
         core = _core.OptimizerCore(self.declaration.kernel)
-        core.use_torch(
-            torch._C.TensorBase, torch._C.StorageBase, torch.float32, torch.float64, torch.strided
-        )
+        core.use_torch(torch._C.TensorBase, torch._C.StorageBase, _STORAGE_DTYPES, torch.strided)
         params: list[torch.Tensor] = []
         group_of: list[int] = []
         first: dict[int, int] = {}

@@ -9,7 +9,7 @@
 
 namespace fusedopt {
 
-enum class DType : std::uint8_t { f32 = 0, f64 = 1 };
+enum class DType : std::uint8_t { f32 = 0, f64 = 1, bf16 = 2, f16 = 3 };
 
 constexpr std::size_t dtype_size(DType dtype) noexcept {
   switch (dtype) {
@@ -17,6 +17,9 @@ constexpr std::size_t dtype_size(DType dtype) noexcept {
       return 4;
     case DType::f64:
       return 8;
+    case DType::bf16:
+    case DType::f16:
+      return 2;
   }
   std::abort();  // not a DType value: memory was corrupted
 }
@@ -27,6 +30,10 @@ constexpr const char* dtype_name(DType dtype) noexcept {
       return "float32";
     case DType::f64:
       return "float64";
+    case DType::bf16:
+      return "bfloat16";
+    case DType::f16:
+      return "float16";
   }
   std::abort();
 }

@@ -22,7 +22,7 @@ void adagrad_range(typename T::Param* __restrict p, const typename T::Grad* __re
 
 template <>
 void segment_step<Adagrad>(const Segment& s, const Adagrad::Coeffs& c, i64 lo, i64 hi) {
-  with_storage(s.storage, [&](auto types) {
+  with_storage(s, [&](auto types) {
     using T = decltype(types);
     const auto sum = T::state(s, Adagrad::sum, lo);
     with_l1_mode(c.l1_mode, [&](auto mode) {

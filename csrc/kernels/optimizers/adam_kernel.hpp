@@ -35,7 +35,7 @@ void adam_range(typename T::Param* __restrict p, const typename T::Grad* __restr
 
 template <>
 void segment_step<Adam>(const Segment& s, const Adam::Coeffs& c, i64 lo, i64 hi) {
-  with_storage(s.storage, [&](auto types) {
+  with_storage(s, [&](auto types) {
     using T = decltype(types);
     const auto p = T::param(s, lo);
     const auto g = T::grad(s, lo);

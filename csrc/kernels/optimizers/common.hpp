@@ -26,22 +26,44 @@ struct Types {
 
 // Calls f(Types<...>{}) for the segment's storage combination.
 template <class F>
-void with_storage(Storage storage, F&& f) {
-  switch (storage) {
+void with_storage(const Segment& s, F&& f) {
+  switch (s.plan.storage) {
     case Storage::f32:
       return f(Types<float, float, float, float>{});
     case Storage::f64:
       return f(Types<double, double, double, double>{});
+    case Storage::bf16:
+      return f(Types<bf16, bf16, bf16, float>{});
+    case Storage::f16:
+      return f(Types<f16, f16, f16, float>{});
   }
 }
 
+// Element i of a buffer in the math type M, and back (rounded to nearest
+// even for the 16-bit types: half_bits.hpp).
 template <class M, class S>
 inline M load(const S* p, i64 i) {
   return static_cast<M>(p[i]);
 }
+template <class M>
+inline M load(const bf16* p, i64 i) {
+  return static_cast<M>(to_float(p[i]));
+}
+template <class M>
+inline M load(const f16* p, i64 i) {
+  return static_cast<M>(to_float(p[i]));
+}
 template <class S, class M>
 inline void store(S* p, i64 i, M x) {
   p[i] = static_cast<S>(x);
+}
+template <class M>
+inline void store(bf16* p, i64 i, M x) {
+  p[i] = to_bf16(static_cast<float>(x));
+}
+template <class M>
+inline void store(f16* p, i64 i, M x) {
+  p[i] = to_f16(static_cast<float>(x));
 }
 
 // The gradient the optimizer sees: the sign-adjusted data gradient, the

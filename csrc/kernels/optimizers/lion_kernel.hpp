@@ -29,7 +29,7 @@ void lion_range(typename T::Param* __restrict p, const typename T::Grad* __restr
 
 template <>
 void segment_step<Lion>(const Segment& s, const Lion::Coeffs& c, i64 lo, i64 hi) {
-  with_storage(s.storage, [&](auto types) {
+  with_storage(s, [&](auto types) {
     using T = decltype(types);
     const auto m = T::state(s, Lion::exp_avg, lo);
     with_l1_mode(c.l1_mode, [&](auto mode) {

@@ -37,7 +37,7 @@ void rmsprop_range(typename T::Param* __restrict p, const typename T::Grad* __re
 
 template <>
 void segment_step<Rmsprop>(const Segment& s, const Rmsprop::Coeffs& c, i64 lo, i64 hi) {
-  with_storage(s.storage, [&](auto types) {
+  with_storage(s, [&](auto types) {
     using T = decltype(types);
     const auto p = T::param(s, lo);
     const auto g = T::grad(s, lo);

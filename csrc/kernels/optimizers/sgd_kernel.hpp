@@ -24,7 +24,7 @@ void sgd_range(typename T::Param* __restrict p, const typename T::Grad* __restri
 
 template <>
 void segment_step<Sgd>(const Segment& s, const Sgd::Coeffs& c, i64 lo, i64 hi) {
-  with_storage(s.storage, [&](auto types) {
+  with_storage(s, [&](auto types) {
     using T = decltype(types);
     const auto p = T::param(s, lo);
     const auto g = T::grad(s, lo);
