@@ -63,6 +63,8 @@ CASES = [
     ("Adam", {}, np.float32, "step t+1"),
     ("Adam", {"weight_decay": 0.05}, np.float64, "step t+1"),
     ("AdamW", {"amsgrad": True}, np.float32, "step t+1"),
+    ("Adamax", {"weight_decay": 0.05}, np.float64, "lr*(1+1e-6)"),
+    ("Adamax", {}, np.float32, "step t+1"),
 ]
 
 

@@ -385,6 +385,32 @@ t counts the steps that had a gradient. As in torch, the state (``step`` and
     ),
 )
 
+ADAMAX = Declaration(
+    name="Adamax",
+    kernel="adamax",
+    summary="Adamax (Kingma & Ba 2015, §7.1): Adam with the infinity norm, fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+m ← β1·m + (1 − β1)·g
+u ← max(β2·u, |g| + eps)        (a NaN on either side stays NaN, as torch.maximum)
+θ ← θ − lr/(1 − β1ᵗ) · m / u
+
+t counts the steps that had a gradient; the bias correction is computed in
+double precision.
+""",
+    hypers=(
+        lr(2e-3),
+        _ADAM_HYPERS["betas"],
+        Hyper("eps", 1e-8, V.nonneg, "Added to |g| in the infinity norm."),
+        weight_decay(),
+        FOREACH,
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+        CAPTURABLE.kw(),
+    ),
+)
+
 LION = Declaration(
     name="Lion",
     kernel="lion",
@@ -407,4 +433,4 @@ The formula of the lion-pytorch package (torch.optim has no Lion); sign(0) = 0.
 )
 
 #: Every optimizer, in the order the docs list them.
-DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION)
+DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION, ADAMAX)

@@ -25,6 +25,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "Lion",
     "RMSprop",
     "regularizer_grad",
@@ -278,6 +279,23 @@ def _adagrad_state(param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any
     return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
 
 
+def _adamax(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Adamax's update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    u = state.setdefault("exp_inf", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    np.maximum(beta2 * u, np.abs(g) + eps, out=u)  # keeps a NaN, as torch.maximum
+    clr = lr / (1 - beta1 ** state["step"])
+    p -= clr * (m / u)
+    _prox(p, (clr, u), group)
+
+
 def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
     """Lion's update of one parameter, in place, as lion-pytorch's ``update_fn``."""
     lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
@@ -299,3 +317,4 @@ Adagrad = _reference(
     D.ADAGRAD, _adagrad, _initial_state=lambda self, param, group: _adagrad_state(param, group)
 )
 Lion = _reference(D.LION, _lion)
+Adamax = _reference(D.ADAMAX, _adamax)

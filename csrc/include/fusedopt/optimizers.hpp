@@ -6,6 +6,7 @@
 // one include in csrc/kernels/optimizers/all.hpp.
 #include "fusedopt/optimizers/adagrad.hpp"
 #include "fusedopt/optimizers/adam.hpp"
+#include "fusedopt/optimizers/adamax.hpp"
 #include "fusedopt/optimizers/lion.hpp"
 #include "fusedopt/optimizers/rmsprop.hpp"
 #include "fusedopt/optimizers/sgd.hpp"
@@ -15,4 +16,5 @@
   X(Rmsprop)                   \
   X(Adam)                      \
   X(Adagrad)                   \
-  X(Lion)
+  X(Lion)                      \
+  X(Adamax)

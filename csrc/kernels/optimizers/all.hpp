@@ -4,6 +4,7 @@
 
 #include "adagrad_kernel.hpp"
 #include "adam_kernel.hpp"
+#include "adamax_kernel.hpp"
 #include "lion_kernel.hpp"
 #include "rmsprop_kernel.hpp"
 #include "sgd_kernel.hpp"
