@@ -28,6 +28,7 @@ DRAWS: dict[str, st.SearchStrategy[Any]] = {
     "momentum": st.one_of(st.just(0.0), unit),
     "dampening": unit,
     "alpha": unit,
+    "rho": st.floats(0.0, 1.0),
     "eps": st.floats(1e-8, 1e-2),
     "betas": st.tuples(unit, unit),
     "lr_decay": st.floats(0.0, 0.1),

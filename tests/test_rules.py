@@ -69,3 +69,30 @@ def test_adamax_infinity_norm_keeps_nan_from_either_side(dtype: type) -> None:
     assert np.isnan(u[1]) and np.isfinite(u[[0, 2, 3]]).all()
     # Element 2 saw |g| = 0.2, 0.1, 0: the maximum decays, eps is inside it.
     assert u[2] == pytest.approx(max(0.999**2 * 0.25, 0.15, 0.05), rel=1e-6)
+
+
+# ------------------------------------------------------------------ Adadelta
+@DTYPES
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1, "maximize": True}], ids=str)
+def test_adadelta_lr_scales_the_applied_step_not_the_accumulated_one(
+    dtype: type, options: dict[str, Any]
+) -> None:
+    """torch's Adadelta: Δ = √(u + eps)/√(v + eps)·g enters acc_delta unscaled,
+    and θ moves by lr·Δ (lr = 1 is the paper's rule). A large eps and lr make
+    the step large enough to see in float32."""
+    theta, g = np.array([1.0, -2.0, 0.5]), np.array([0.4, 1.0, -3.0])
+    lr, rho, eps = 0.5, 0.9, 0.1
+    expected = run_all(
+        "Adadelta", list(theta), [list(g), [0.1, -0.2, 0.3], [1.0, 1.0, -1.0]], dtype,
+        lr=lr, rho=rho, eps=eps, **options,
+    )  # fmt: skip
+    # The first step by hand, in float64.
+    first = run_all("Adadelta", list(theta), [list(g)], dtype, lr=lr, rho=rho, eps=eps, **options)
+    sign = -1.0 if options.get("maximize") else 1.0
+    g_eff = sign * g + options.get("weight_decay", 0.0) * theta
+    v = (1 - rho) * g_eff**2
+    delta = np.sqrt(eps) / np.sqrt(v + eps) * g_eff
+    rtol = 50 * np.finfo(dtype).eps
+    np.testing.assert_allclose(first["state[0]['acc_delta']"], (1 - rho) * delta**2, rtol=rtol)
+    np.testing.assert_allclose(first["params[0]"], theta - lr * delta, rtol=rtol)
+    assert np.abs(expected["params[0]"] - theta).max() > 0.1  # the steps are not lost in θ

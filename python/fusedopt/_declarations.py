@@ -411,6 +411,33 @@ double precision.
     ),
 )
 
+ADADELTA = Declaration(
+    name="Adadelta",
+    kernel="adadelta",
+    summary='Adadelta (Zeiler 2012, "ADADELTA: An Adaptive Learning Rate Method"), fused.',
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+v ← ρ·v + (1 − ρ)·g²
+Δ ← √(u + eps) / √(v + eps) · g     (u from the previous step)
+u ← ρ·u + (1 − ρ)·Δ²
+θ ← θ − lr·Δ
+
+As torch, lr scales Δ after it is computed (the paper has no lr: lr = 1, the
+default, is the paper's rule).
+""",
+    hypers=(
+        Hyper("lr", 1.0, V.nonneg, "Scales Δ before it is applied to θ."),
+        Hyper("rho", 0.9, _closed_unit, "Decay ρ of both running averages, in [0, 1]."),
+        Hyper("eps", 1e-6, V.nonneg, "Added inside both square roots."),
+        weight_decay(),
+        FOREACH,
+        CAPTURABLE.kw(),
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+)
+
 LION = Declaration(
     name="Lion",
     kernel="lion",
@@ -433,4 +460,13 @@ The formula of the lion-pytorch package (torch.optim has no Lion); sign(0) = 0.
 )
 
 #: Every optimizer, in the order the docs list them.
-DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION, ADAMAX)
+DECLARATIONS: tuple[Declaration, ...] = (
+    SGD,
+    RMSPROP,
+    ADAM,
+    ADAMW,
+    ADAGRAD,
+    LION,
+    ADAMAX,
+    ADADELTA,
+)

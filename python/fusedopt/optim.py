@@ -16,7 +16,7 @@ from . import _validation as V
 from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop"]
 
 
 class FusedOptimizer(Optimizer):
@@ -56,3 +56,4 @@ AdamW = numpy_optimizer(D.ADAMW, FusedOptimizer, module=__name__)
 Adagrad = numpy_optimizer(D.ADAGRAD, FusedOptimizer, module=__name__)
 Lion = numpy_optimizer(D.LION, FusedOptimizer, module=__name__)
 Adamax = numpy_optimizer(D.ADAMAX, FusedOptimizer, module=__name__)
+Adadelta = numpy_optimizer(D.ADADELTA, FusedOptimizer, module=__name__)

@@ -22,6 +22,7 @@ from .regularizers import Regularizer
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -62,11 +63,12 @@ def _penalty(p: np.ndarray, group: Mapping[str, Any]) -> np.ndarray | float:
     return regularizer_grad(reg, p)
 
 
-def _prox(p: np.ndarray, step: np.ndarray | float, group: Mapping[str, Any]) -> None:
-    """Soft-threshold p in place by step·l1 (proximal mode only)."""
+def _prox(p: np.ndarray, step: Any, group: Mapping[str, Any]) -> None:
+    """Soft-threshold p in place by step·l1 (proximal mode only); ``step`` is
+    a number or array, or (numerator, denominator) of one."""
     reg = group["regularizer"]
     if reg is not None and reg.proximal and reg.l1 != 0:
-        tau = step * reg.l1 if np.isscalar(step) else (step[0] * reg.l1) / step[1]
+        tau = (step[0] * reg.l1) / step[1] if isinstance(step, tuple) else step * reg.l1
         p[...] = np.sign(p) * np.maximum(np.abs(p) - tau, 0)
 
 
@@ -296,6 +298,26 @@ def _adamax(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[
     _prox(p, (clr, u), group)
 
 
+def _adadelta(
+    p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
+) -> None:
+    """torch.optim.Adadelta's update of one parameter, in place."""
+    lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    v = state.setdefault("square_avg", np.zeros_like(p))
+    u = state.setdefault("acc_delta", np.zeros_like(p))
+    v[...] = rho * v + (1 - rho) * g * g
+    scale = np.sqrt(u + eps) / np.sqrt(v + eps)  # RMS(past updates) / RMS(gradients)
+    delta = scale * g
+    u[...] = rho * u + (1 - rho) * delta * delta
+    p -= lr * delta
+    _prox(p, lr * scale, group)
+
+
 def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
     """Lion's update of one parameter, in place, as lion-pytorch's ``update_fn``."""
     lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
@@ -318,3 +340,4 @@ Adagrad = _reference(
 )
 Lion = _reference(D.LION, _lion)
 Adamax = _reference(D.ADAMAX, _adamax)
+Adadelta = _reference(D.ADADELTA, _adadelta)

@@ -56,7 +56,7 @@ from . import _core
 from . import _declarations as D
 from . import _validation as V
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop"]
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -682,6 +682,7 @@ AdamW = _torch_optimizer(D.ADAMW)
 Adagrad = _torch_optimizer(D.ADAGRAD)
 Lion = _torch_optimizer(D.LION)
 Adamax = _torch_optimizer(D.ADAMAX)
+Adadelta = _torch_optimizer(D.ADADELTA)
 
 
 class LBFGS(Optimizer):

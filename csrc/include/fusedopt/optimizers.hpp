@@ -4,6 +4,7 @@
 // the generic step and the bindings expand this list; adding an optimizer is
 // its declaration, its kernel (csrc/kernels/optimizers/), one entry here and
 // one include in csrc/kernels/optimizers/all.hpp.
+#include "fusedopt/optimizers/adadelta.hpp"
 #include "fusedopt/optimizers/adagrad.hpp"
 #include "fusedopt/optimizers/adam.hpp"
 #include "fusedopt/optimizers/adamax.hpp"
@@ -17,4 +18,5 @@
   X(Adam)                      \
   X(Adagrad)                   \
   X(Lion)                      \
-  X(Adamax)
+  X(Adamax)                    \
+  X(Adadelta)

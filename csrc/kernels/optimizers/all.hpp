@@ -2,6 +2,7 @@
 // (fusedopt/optimizers.hpp). Include only inside the ISA namespace.
 #include "common.hpp"
 
+#include "adadelta_kernel.hpp"
 #include "adagrad_kernel.hpp"
 #include "adam_kernel.hpp"
 #include "adamax_kernel.hpp"
