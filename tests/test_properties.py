@@ -29,6 +29,8 @@ DRAWS: dict[str, st.SearchStrategy[Any]] = {
     "dampening": unit,
     "alpha": unit,
     "rho": st.floats(0.0, 1.0),
+    "etas": st.tuples(st.floats(0.01, 0.99), st.floats(1.01, 3.0)),
+    "step_sizes": st.tuples(st.floats(0.0, 1e-3), st.floats(1e-3, 100.0)),
     "eps": st.floats(1e-8, 1e-2),
     "betas": st.tuples(unit, unit),
     "lr_decay": st.floats(0.0, 0.1),

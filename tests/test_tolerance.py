@@ -68,6 +68,7 @@ CASES = [
     ("Adamax", {}, np.float32, "step t+1"),
     ("Adadelta", {"weight_decay": 0.05}, np.float64, "lr*(1+1e-6)"),
     ("Adadelta", {"maximize": True}, np.float32, "rho*(1+1e-2)"),
+    ("Rprop", {"maximize": True}, np.float64, "lr*(1+1e-6)"),
 ]
 
 

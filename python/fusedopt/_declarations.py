@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -43,6 +44,18 @@ def _optional_flag(value: Any, name: str) -> None:
 
 def _closed_unit(value: Any, name: str) -> None:
     V.unit_interval(value, name, closed=True)
+
+
+def _etas(value: Any, name: str) -> None:
+    minus, plus = V.pair(value, name, "(etaminus, etaplus)")
+    if not 0.0 < minus < 1.0 < plus < math.inf:
+        raise ValueError(f"{name} must satisfy 0 < etaminus < 1 < etaplus < inf, got {value!r}")
+
+
+def _step_sizes(value: Any, name: str) -> None:
+    low, high = V.pair(value, name, "(min, max)")
+    if not (0.0 <= low <= high and low < math.inf):  # torch checks nothing; max may be inf
+        raise ValueError(f"{name} must satisfy 0 <= min <= max, min finite, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -438,6 +451,67 @@ default, is the paper's rule).
     ),
 )
 
+
+def _no_proximal_step(group: Mapping[str, Any]) -> None:
+    reg = group.get("regularizer")
+    if reg is not None and reg.proximal:
+        raise ValueError(
+            f"regularizer={reg!r}: Rprop has no proximal mode. Its step ignores the "
+            "gradient's magnitude, so no soft-threshold solves the L1 problem (with "
+            "τ = step_size·l1, 0 would be a fixed point iff l1 >= 1, whatever the "
+            "gradient); use proximal=False, whose subgradient joins g before its sign"
+        )
+
+
+RPROP = Declaration(
+    name="Rprop",
+    kernel="rprop",
+    summary="Rprop (Riedmiller & Braun 1993), resilient backpropagation, fused.",
+    rule="""
+g ← −g                          if maximize
+η ← min(η·etaplus, step_size_max)     where g·prev > 0
+η ← max(η·etaminus, step_size_min)    where g·prev < 0, and there g ← 0
+η unchanged                           where g·prev = 0
+θ ← θ − η·sign(g)
+prev ← g                        (the gradient after the zeroing)
+
+Per element; η (``step_size``) starts at lr, read when a parameter's state is
+made (at its first step): changing lr later changes nothing, as in torch.
+sign(NaN) = 0, as torch.sign on the CPU: a NaN gradient keeps η, does not move
+θ, and is kept in prev, where the next product is NaN, i.e. no sign again.
+
+Regularizer: torch's Rprop has no weight_decay. fusedopt's ``regularizer``
+(NumPy front end) adds ∇R to g before the sign is taken, so Rprop minimises
+loss + R: the L2 part and the L1 subgradient l1·sign(θ) are meaningful there
+(a coordinate the L1 term holds at 0 flips sign every step, and its η shrinks
+by etaminus each time). Proximal mode is refused: the step discards the
+gradient's magnitude, so no soft-threshold of the step solves the L1 problem.
+""",
+    hypers=(
+        Hyper("lr", 1e-2, V.nonneg, "Every element's initial step size."),
+        Hyper(
+            "etas",
+            (0.5, 1.2),
+            _etas,
+            "(etaminus, etaplus): step-size factors, 0 < etaminus < 1 < etaplus.",
+            "tuple[float, float]",
+        ),
+        Hyper(
+            "step_sizes",
+            (1e-6, 50),
+            _step_sizes,
+            "(min, max) the step sizes are clamped to.",
+            "tuple[float, float]",
+        ),
+        CAPTURABLE.kw(),
+        FOREACH.kw(),
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+    checks=(_no_proximal_step,),
+    state_doc={"prev": "the last gradient, 0 where its sign flipped", "step_size": "η"},
+)
+
 LION = Declaration(
     name="Lion",
     kernel="lion",
@@ -469,4 +543,5 @@ DECLARATIONS: tuple[Declaration, ...] = (
     LION,
     ADAMAX,
     ADADELTA,
+    RPROP,
 )

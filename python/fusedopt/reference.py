@@ -29,6 +29,7 @@ __all__ = [
     "Adamax",
     "Lion",
     "RMSprop",
+    "Rprop",
     "regularizer_grad",
     "regularizer_value",
 ]
@@ -318,6 +319,27 @@ def _adadelta(
     _prox(p, lr * scale, group)
 
 
+def _rprop(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Rprop's update of one parameter, in place."""
+    (etaminus, etaplus), (size_min, size_max) = group["etas"], group["step_sizes"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # never proximal: the declaration refuses it
+    prev = state.setdefault("prev", np.zeros_like(p))
+    size = state.setdefault("step_size", np.full_like(p, group["lr"]))
+    # The sign of g·prev as torch takes it: an underflow to 0, or a NaN
+    # (torch.sign(NaN) = 0 on the CPU), is no sign.
+    product = g * prev
+    factor = np.ones_like(p)
+    factor[product > 0] = etaplus
+    factor[product < 0] = etaminus
+    size[...] = np.clip(size * factor, size_min, size_max)  # a NaN stays, as torch.clamp
+    g = np.where(product < 0, np.zeros_like(p), g)
+    # torch.sign(NaN) = 0: a NaN gradient does not move θ.
+    p -= np.where(np.isnan(g), np.zeros_like(p), np.sign(g)) * size
+    prev[...] = g
+
+
 def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
     """Lion's update of one parameter, in place, as lion-pytorch's ``update_fn``."""
     lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
@@ -341,3 +363,4 @@ Adagrad = _reference(
 Lion = _reference(D.LION, _lion)
 Adamax = _reference(D.ADAMAX, _adamax)
 Adadelta = _reference(D.ADADELTA, _adadelta)
+Rprop = _reference(D.RPROP, _rprop)

@@ -56,7 +56,7 @@ from . import _core
 from . import _declarations as D
 from . import _validation as V
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop", "Rprop"]
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -683,6 +683,7 @@ Adagrad = _torch_optimizer(D.ADAGRAD)
 Lion = _torch_optimizer(D.LION)
 Adamax = _torch_optimizer(D.ADAMAX)
 Adadelta = _torch_optimizer(D.ADADELTA)
+Rprop = _torch_optimizer(D.RPROP)
 
 
 class LBFGS(Optimizer):

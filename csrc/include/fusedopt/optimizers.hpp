@@ -10,6 +10,7 @@
 #include "fusedopt/optimizers/adamax.hpp"
 #include "fusedopt/optimizers/lion.hpp"
 #include "fusedopt/optimizers/rmsprop.hpp"
+#include "fusedopt/optimizers/rprop.hpp"
 #include "fusedopt/optimizers/sgd.hpp"
 
 #define FUSEDOPT_OPTIMIZERS(X) \
@@ -19,4 +20,5 @@
   X(Adagrad)                   \
   X(Lion)                      \
   X(Adamax)                    \
-  X(Adadelta)
+  X(Adadelta)                  \
+  X(Rprop)

@@ -8,4 +8,5 @@
 #include "adamax_kernel.hpp"
 #include "lion_kernel.hpp"
 #include "rmsprop_kernel.hpp"
+#include "rprop_kernel.hpp"
 #include "sgd_kernel.hpp"
