@@ -483,8 +483,8 @@ sign(NaN) = 0, as torch.sign on the CPU: a NaN gradient keeps η, does not move
 Regularizer: torch's Rprop has no weight_decay. fusedopt's ``regularizer``
 (NumPy front end) adds ∇R to g before the sign is taken, so Rprop minimises
 loss + R: the L2 part and the L1 subgradient l1·sign(θ) are meaningful there
-(a coordinate the L1 term holds at 0 flips sign every step, and its η shrinks
-by etaminus each time). Proximal mode is refused: the step discards the
+(where the L1 term holds a coordinate at 0, g's sign keeps flipping and η
+shrinks by etaminus at each flip). Proximal mode is refused: the step discards the
 gradient's magnitude, so no soft-threshold of the step solves the L1 problem.
 """,
     hypers=(
