@@ -789,6 +789,9 @@ BAD_VALUES: dict[str, list[Any]] = {
     "dampening": [float("nan"), None, "x"],
     "alpha": [-0.1, 1.5, float("nan"), None],
     "betas": [(1.0, 0.9), (0.9,), 0.9, None, (0.9, float("nan")), "ab"],
+    "rho": [-0.1, 1.5, float("nan"), None],
+    "etas": [(1.0, 1.2), (0.5,), None, (0.5, float("inf")), "ab"],
+    "step_sizes": [(1.0, 0.5), (-1.0, 1.0), None, (float("nan"), 1.0)],
     "amsgrad": [1, "yes", None, 0.0],
     "maximize": [1, None, "no"],
     "nesterov": [1, "x"],
@@ -950,6 +953,10 @@ def _resize_or_raise(grad: Any, params: list[np.ndarray]) -> None:
     grad.resize(50_000, refcheck=False)
 
 
+def _aliases_a_param(grad: Any, params: list[np.ndarray]) -> bool:
+    return any(np.shares_memory(grad, p) for p in params)
+
+
 def _valid(kinds: list[str]) -> bool:
     """Whether a step with these gradient kinds must succeed."""
     if kinds.count("hostile-locks-param0") and kinds[0] == "none":
@@ -1013,6 +1020,12 @@ def test_fuzz_gradients(name, implementation, dtype, kinds):
     grads = [_gradient(kind, i, g, ctx) for i, (kind, g) in enumerate(zip(kinds, raw))]
     ctx["grads"] = grads
     before = bytes_of(opt, params)
+    # A parameter smaller than the gradient cannot be viewed in its shape:
+    # "aliases-other-param" is then np.resize's copy, a valid gradient.
+    kinds = [
+        "good" if kind == "aliases-other-param" and not _aliases_a_param(grad, params) else kind
+        for kind, grad in zip(kinds, grads)
+    ]
     valid = _valid(kinds)
     try:
         opt.step(grads)

@@ -32,6 +32,15 @@ OPTIMIZERS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+def _takes(name: str, reg: fo.Regularizer) -> bool:
+    """The optimizer accepts the regularizer (Rprop refuses proximal mode)."""
+    return not (name == "Rprop" and reg.proximal)
+
+
+# Every optimizer with every regularizer it takes.
+FUSED_CASES = [(opt, reg) for opt in OPTIMIZERS for reg in REGULARIZERS if _takes(opt[0], reg)]
+
+
 def _sparse_start(shape: tuple[int, ...], dtype: type, rng: np.random.Generator) -> np.ndarray:
     """Values around zero and some exact zeros, where L1's sign matters."""
     w = np.asarray(rng.standard_normal(shape) * 0.05, dtype=dtype)
@@ -95,13 +104,17 @@ def test_definitions() -> None:
 
 
 # ------------------------------------------------------------ fused into the optimizers
+def _case_id(case: tuple[tuple[str, dict[str, Any]], fo.Regularizer]) -> str:
+    (name, config), reg = case
+    return f"{name}{sorted(config.items())}-{reg!r}"
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("reg", REGULARIZERS, ids=repr)
-@pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: o[0] + str(sorted(o[1].items())))
+@pytest.mark.parametrize("case", FUSED_CASES, ids=_case_id)
 def test_fused_regularizer_matches_reference(
-    isa: str, opt: tuple[str, dict[str, Any]], reg: fo.Regularizer, dtype: type
+    isa: str, case: tuple[tuple[str, dict[str, Any]], fo.Regularizer], dtype: type
 ) -> None:
-    name, config = opt
+    (name, config), reg = case
     rng = np.random.default_rng(3)
     params = [_sparse_start(s, dtype, rng) for s in SHAPES]
     fused = getattr(fo, name)(params, lr=LR, regularizer=reg, **config)
@@ -290,3 +303,35 @@ def test_optimizer_rejects_a_non_regularizer(name: str) -> None:
     with pytest.raises(TypeError, match="regularizer"):
         opt.step([np.ones(3)])
     np.testing.assert_array_equal(opt._params[0], w_before)
+
+
+@pytest.mark.parametrize("module", [fo, ref], ids=["fused", "reference"])
+@pytest.mark.parametrize("reg", [r for r in REGULARIZERS if r.proximal], ids=repr)
+def test_rprop_refuses_proximal_mode_and_changes_nothing(module: Any, reg: fo.Regularizer) -> None:
+    """Rprop's step ignores the gradient's magnitude, so no soft-threshold of it
+    solves the L1 problem (the declaration's docstring says why): refused,
+    naming the argument, at construction and when set between steps."""
+    w = np.array([0.5, -0.2, 0.0])
+    with pytest.raises(ValueError, match=r"regularizer=.*no proximal mode"):
+        module.Rprop([w], regularizer=reg)
+    opt = module.Rprop([w], regularizer=fo.L1(0.02))
+    opt.step([np.ones(3)])
+    before = (w.copy(), {k: v.copy() for k, v in opt.state[0].items() if k != "step"})
+    opt.param_groups[0]["regularizer"] = reg
+    with pytest.raises(ValueError, match="regularizer"):
+        opt.step([np.ones(3)])
+    np.testing.assert_array_equal(w, before[0])
+    for key, value in before[1].items():
+        np.testing.assert_array_equal(opt.state[0][key], value)
+
+
+def test_rprop_l1_subgradient_settles_a_coordinate_at_zero() -> None:
+    """Where |∂loss| < l1 the sign of g + l1·sign(θ) flips every step around 0,
+    so Rprop halves that coordinate's step each time and θ ends within the
+    minimal step size of 0, while a coordinate with |∂loss| > l1 moves on."""
+    w = np.array([0.3, 0.3])
+    opt = fo.Rprop([w], lr=0.01, step_sizes=(1e-9, 1.0), regularizer=fo.L1(0.5))
+    for _ in range(200):
+        opt.step([np.array([0.2, -1.0])])  # a linear loss: |0.2| < l1 < |-1.0|
+    assert abs(w[0]) < 1e-6
+    assert w[1] > 1.0

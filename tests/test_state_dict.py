@@ -338,7 +338,13 @@ BAD_LOADS = {
         _set(("param_groups", 1, "weight_decay"), -1.0),
         ValueError,
         r"weight_decay",
-        NAMES,
+        tuple(name for name in NAMES if "weight_decay" in group_keys(name)),
+    ),
+    "etas=(0.5,0.9)": (
+        _set(("param_groups", 1, "etas"), (0.5, 0.9)),
+        ValueError,
+        r"etas",
+        ("Rprop",),
     ),
     "betas=(1,1)": (
         _set(("param_groups", 1, "betas"), (1.0, 1.0)),

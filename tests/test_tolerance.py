@@ -51,6 +51,7 @@ def _next_step(update: Update) -> Update:
 MISTAKES: dict[str, Callable[[Update], Update]] = {
     "lr*(1+1e-6)": _with_group(lr=1 + 1e-6),
     "momentum*(1+3e-3)": _with_group(momentum=1 + 3e-3),
+    "rho*(1+1e-2)": _with_group(rho=1 + 1e-2),
     "step t+1": _next_step,
 }
 CASES = [
@@ -63,6 +64,11 @@ CASES = [
     ("Adam", {}, np.float32, "step t+1"),
     ("Adam", {"weight_decay": 0.05}, np.float64, "step t+1"),
     ("AdamW", {"amsgrad": True}, np.float32, "step t+1"),
+    ("Adamax", {"weight_decay": 0.05}, np.float64, "lr*(1+1e-6)"),
+    ("Adamax", {}, np.float32, "step t+1"),
+    ("Adadelta", {"weight_decay": 0.05}, np.float64, "lr*(1+1e-6)"),
+    ("Adadelta", {"maximize": True}, np.float32, "rho*(1+1e-2)"),
+    ("Rprop", {"maximize": True}, np.float64, "lr*(1+1e-6)"),
 ]
 
 
@@ -132,3 +138,16 @@ def test_non_finite_values_must_match_where_expected() -> None:
         bound.assert_close({"params[0]": np.array([1e308, 0.5]), "state[0]['step']": 2})
     with pytest.raises(AssertionError, match="outside the bound"):
         bound.assert_close({"params[0]": np.array([np.inf, np.nan]), "state[0]['step']": 2})
+
+
+def test_compounding_state_widens_the_bound_by_its_factor_only() -> None:
+    """Item 5 of tests/_tolerance.py: a run with Adadelta's acc_delta (and only
+    such a run) is compared with the bound times 1 + (T + 1)/3."""
+    plain = _bound_after([np.zeros(3), np.ones(3), np.full(3, 2.0)])
+    compounding = _bound_after([np.zeros(3), np.ones(3), np.full(3, 2.0)])
+    compounding.observe({"state[0]['acc_delta']": np.ones(3)})  # a third step, with the buffer
+    plain.observe({"state[0]['exp_avg']": np.ones(3)})
+    ratio = compounding.tolerance("params[0]", np.float64) / plain.tolerance(
+        "params[0]", np.float64
+    )
+    assert ratio == pytest.approx(1 + (3 + 1) / 3)

@@ -23,7 +23,7 @@ from .gradcheck import (
     numerical_hessian,
 )
 from .minimize import OptimizeResult, minimize
-from .optim import SGD, Adagrad, Adam, AdamW, Lion, RMSprop
+from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, RMSprop, Rprop
 from .regularizers import L1, L2, ElasticNet, Regularizer
 
 __version__: str = _core.__version__
@@ -31,9 +31,11 @@ __all__ = [
     "L1",
     "L2",
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "ElasticNet",
     "GradcheckError",
     "GradcheckResult",
@@ -41,6 +43,7 @@ __all__ = [
     "OptimizeResult",
     "RMSprop",
     "Regularizer",
+    "Rprop",
     "available_isas",
     "get_isa",
     "gradcheck",

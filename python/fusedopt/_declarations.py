@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -43,6 +44,18 @@ def _optional_flag(value: Any, name: str) -> None:
 
 def _closed_unit(value: Any, name: str) -> None:
     V.unit_interval(value, name, closed=True)
+
+
+def _etas(value: Any, name: str) -> None:
+    minus, plus = V.pair(value, name, "(etaminus, etaplus)")
+    if not 0.0 < minus < 1.0 < plus < math.inf:
+        raise ValueError(f"{name} must satisfy 0 < etaminus < 1 < etaplus < inf, got {value!r}")
+
+
+def _step_sizes(value: Any, name: str) -> None:
+    low, high = V.pair(value, name, "(min, max)")
+    if not (0.0 <= low <= high and low < math.inf):  # torch checks nothing; max may be inf
+        raise ValueError(f"{name} must satisfy 0 <= min <= max, min finite, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -385,6 +398,120 @@ t counts the steps that had a gradient. As in torch, the state (``step`` and
     ),
 )
 
+ADAMAX = Declaration(
+    name="Adamax",
+    kernel="adamax",
+    summary="Adamax (Kingma & Ba 2015, §7.1): Adam with the infinity norm, fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+m ← β1·m + (1 − β1)·g
+u ← max(β2·u, |g| + eps)        (a NaN on either side stays NaN, as torch.maximum)
+θ ← θ − lr/(1 − β1ᵗ) · m / u
+
+t counts the steps that had a gradient; the bias correction is computed in
+double precision.
+""",
+    hypers=(
+        lr(2e-3),
+        _ADAM_HYPERS["betas"],
+        Hyper("eps", 1e-8, V.nonneg, "Added to |g| in the infinity norm."),
+        weight_decay(),
+        FOREACH,
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+        CAPTURABLE.kw(),
+    ),
+)
+
+ADADELTA = Declaration(
+    name="Adadelta",
+    kernel="adadelta",
+    summary='Adadelta (Zeiler 2012, "ADADELTA: An Adaptive Learning Rate Method"), fused.',
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+v ← ρ·v + (1 − ρ)·g²
+Δ ← √(u + eps) / √(v + eps) · g     (u from the previous step)
+u ← ρ·u + (1 − ρ)·Δ²
+θ ← θ − lr·Δ
+
+As torch, lr scales Δ after it is computed (the paper has no lr: lr = 1, the
+default, is the paper's rule).
+""",
+    hypers=(
+        Hyper("lr", 1.0, V.nonneg, "Scales Δ before it is applied to θ."),
+        Hyper("rho", 0.9, _closed_unit, "Decay ρ of both running averages, in [0, 1]."),
+        Hyper("eps", 1e-6, V.nonneg, "Added inside both square roots."),
+        weight_decay(),
+        FOREACH,
+        CAPTURABLE.kw(),
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+)
+
+
+def _no_proximal_step(group: Mapping[str, Any]) -> None:
+    reg = group.get("regularizer")
+    if reg is not None and reg.proximal:
+        raise ValueError(
+            f"regularizer={reg!r}: Rprop has no proximal mode. Its step ignores the "
+            "gradient's magnitude, so no soft-threshold solves the L1 problem (with "
+            "τ = step_size·l1, 0 would be a fixed point iff l1 >= 1, whatever the "
+            "gradient); use proximal=False, whose subgradient joins g before its sign"
+        )
+
+
+RPROP = Declaration(
+    name="Rprop",
+    kernel="rprop",
+    summary="Rprop (Riedmiller & Braun 1993), resilient backpropagation, fused.",
+    rule="""
+g ← −g                          if maximize
+η ← min(η·etaplus, step_size_max)     where g·prev > 0
+η ← max(η·etaminus, step_size_min)    where g·prev < 0, and there g ← 0
+η unchanged                           where g·prev = 0
+θ ← θ − η·sign(g)
+prev ← g                        (the gradient after the zeroing)
+
+Per element; η (``step_size``) starts at lr, read when a parameter's state is
+made (at its first step): changing lr later changes nothing, as in torch.
+sign(NaN) = 0, as torch.sign on the CPU: a NaN gradient keeps η, does not move
+θ, and is kept in prev, where the next product is NaN, i.e. no sign again.
+
+Regularizer: torch's Rprop has no weight_decay. fusedopt's ``regularizer``
+(NumPy front end) adds ∇R to g before the sign is taken, so Rprop minimises
+loss + R: the L2 part and the L1 subgradient l1·sign(θ) are meaningful there
+(where the L1 term holds a coordinate at 0, g's sign keeps flipping and η
+shrinks by etaminus at each flip). Proximal mode is refused: the step discards the
+gradient's magnitude, so no soft-threshold of the step solves the L1 problem.
+""",
+    hypers=(
+        Hyper("lr", 1e-2, V.nonneg, "Every element's initial step size."),
+        Hyper(
+            "etas",
+            (0.5, 1.2),
+            _etas,
+            "(etaminus, etaplus): step-size factors, 0 < etaminus < 1 < etaplus.",
+            "tuple[float, float]",
+        ),
+        Hyper(
+            "step_sizes",
+            (1e-6, 50),
+            _step_sizes,
+            "(min, max) the step sizes are clamped to.",
+            "tuple[float, float]",
+        ),
+        CAPTURABLE.kw(),
+        FOREACH.kw(),
+        MAXIMIZE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+    checks=(_no_proximal_step,),
+    state_doc={"prev": "the last gradient, 0 where its sign flipped", "step_size": "η"},
+)
+
 LION = Declaration(
     name="Lion",
     kernel="lion",
@@ -407,4 +534,14 @@ The formula of the lion-pytorch package (torch.optim has no Lion); sign(0) = 0.
 )
 
 #: Every optimizer, in the order the docs list them.
-DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION)
+DECLARATIONS: tuple[Declaration, ...] = (
+    SGD,
+    RMSPROP,
+    ADAM,
+    ADAMW,
+    ADAGRAD,
+    LION,
+    ADAMAX,
+    ADADELTA,
+    RPROP,
+)

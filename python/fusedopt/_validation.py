@@ -183,6 +183,13 @@ def betas(value: Any, name: str) -> None:
     unit_interval(value[1], f"{name}[1]", closed=False)
 
 
+def pair(value: Any, name: str, labels: str) -> tuple[Any, Any]:
+    """``value`` as a pair of real numbers (``labels`` names them in the message)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(map(_is_real, value)):
+        raise ValueError(f"{name} must be a pair {labels} of numbers, got {value!r}")
+    return value[0], value[1]
+
+
 def flag(value: Any, name: str) -> None:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {value!r}")

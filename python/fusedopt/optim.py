@@ -16,7 +16,7 @@ from . import _validation as V
 from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "RMSprop"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop", "Rprop"]
 
 
 class FusedOptimizer(Optimizer):
@@ -69,3 +69,6 @@ Adam = numpy_optimizer(D.ADAM, FusedOptimizer, module=__name__)
 AdamW = numpy_optimizer(D.ADAMW, FusedOptimizer, module=__name__)
 Adagrad = numpy_optimizer(D.ADAGRAD, FusedOptimizer, module=__name__)
 Lion = numpy_optimizer(D.LION, FusedOptimizer, module=__name__)
+Adamax = numpy_optimizer(D.ADAMAX, FusedOptimizer, module=__name__)
+Adadelta = numpy_optimizer(D.ADADELTA, FusedOptimizer, module=__name__)
+Rprop = numpy_optimizer(D.RPROP, FusedOptimizer, module=__name__)

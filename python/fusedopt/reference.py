@@ -22,11 +22,14 @@ from .regularizers import Regularizer
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "Lion",
     "RMSprop",
+    "Rprop",
     "regularizer_grad",
     "regularizer_value",
 ]
@@ -61,11 +64,12 @@ def _penalty(p: np.ndarray, group: Mapping[str, Any]) -> np.ndarray | float:
     return regularizer_grad(reg, p)
 
 
-def _prox(p: np.ndarray, step: np.ndarray | float, group: Mapping[str, Any]) -> None:
-    """Soft-threshold p in place by step·l1 (proximal mode only)."""
+def _prox(p: np.ndarray, step: Any, group: Mapping[str, Any]) -> None:
+    """Soft-threshold p in place by step·l1 (proximal mode only); ``step`` is
+    a number or array, or (numerator, denominator) of one."""
     reg = group["regularizer"]
     if reg is not None and reg.proximal and reg.l1 != 0:
-        tau = step * reg.l1 if np.isscalar(step) else (step[0] * reg.l1) / step[1]
+        tau = (step[0] * reg.l1) / step[1] if isinstance(step, tuple) else step * reg.l1
         p[...] = np.sign(p) * np.maximum(np.abs(p) - tau, 0)
 
 
@@ -304,6 +308,64 @@ def _adagrad_state(param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any
     return {"step": 0, "sum": np.full_like(param, initial)}
 
 
+def _adamax(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Adamax's update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    u = state.setdefault("exp_inf", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    np.maximum(beta2 * u, np.abs(g) + eps, out=u)  # keeps a NaN, as torch.maximum
+    clr = lr / (1 - beta1 ** state["step"])
+    p -= clr * (m / u)
+    _prox(p, (clr, u), group)
+
+
+def _adadelta(
+    p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
+) -> None:
+    """torch.optim.Adadelta's update of one parameter, in place."""
+    lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    v = state.setdefault("square_avg", np.zeros_like(p))
+    u = state.setdefault("acc_delta", np.zeros_like(p))
+    v[...] = rho * v + (1 - rho) * g * g
+    scale = np.sqrt(u + eps) / np.sqrt(v + eps)  # RMS(past updates) / RMS(gradients)
+    delta = scale * g
+    u[...] = rho * u + (1 - rho) * delta * delta
+    p -= lr * delta
+    _prox(p, lr * scale, group)
+
+
+def _rprop(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.Rprop's update of one parameter, in place."""
+    (etaminus, etaplus), (size_min, size_max) = group["etas"], group["step_sizes"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # never proximal: the declaration refuses it
+    prev = state.setdefault("prev", np.zeros_like(p))
+    size = state.setdefault("step_size", np.full_like(p, group["lr"]))
+    # The sign of g·prev as torch takes it: an underflow to 0, or a NaN
+    # (torch.sign(NaN) = 0 on the CPU), is no sign.
+    product = g * prev
+    factor = np.ones_like(p)
+    factor[product > 0] = etaplus
+    factor[product < 0] = etaminus
+    size[...] = np.clip(size * factor, size_min, size_max)  # a NaN stays, as torch.clamp
+    g = np.where(product < 0, np.zeros_like(p), g)
+    # torch.sign(NaN) = 0: a NaN gradient does not move θ.
+    p -= np.where(np.isnan(g), np.zeros_like(p), np.sign(g)) * size
+    prev[...] = g
+
+
 def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
     """Lion's update of one parameter, in place, as lion-pytorch's ``update_fn``."""
     lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
@@ -325,3 +387,6 @@ Adagrad = _reference(
     D.ADAGRAD, _adagrad, _initial_state=lambda self, param, group: _adagrad_state(param, group)
 )
 Lion = _reference(D.LION, _lion)
+Adamax = _reference(D.ADAMAX, _adamax)
+Adadelta = _reference(D.ADADELTA, _adadelta)
+Rprop = _reference(D.RPROP, _rprop)

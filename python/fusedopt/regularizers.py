@@ -26,7 +26,11 @@ its subgradient, which gives exact zeros:
 With SGD, τ = lr·l1: proximal gradient descent (ISTA), which converges to the
 Lasso solution with its exact support. The adaptive optimizers scale τ like
 their step, per coordinate: Adam/AdamW τᵢ = lr/(1−β1ᵗ)·l1/denᵢ, RMSprop
-τᵢ = lr·l1/denᵢ, where denᵢ is the denominator of that coordinate's update.
+τᵢ = lr·l1/denᵢ, where denᵢ is the denominator of that coordinate's update
+(Adamax: denᵢ = uᵢ; Adadelta τᵢ = lr·l1·√(accᵢ + eps)/√(vᵢ + eps)). Rprop
+refuses proximal mode: its step ignores the gradient's magnitude, so no
+threshold makes its fixed points those of the L1 problem; the subgradient
+mode works there (∇R joins g before the sign is taken).
 This is the proximal step in the optimizer's own diagonal metric: a fixed
 point w* = S_τ(w* − ηᵢ·∇f) with τᵢ = ηᵢ·l1 satisfies 0 ∈ ∇f + l1·∂|w*| for any
 positive step ηᵢ, i.e. it solves the stated problem. A plain τ = lr·l1 with a

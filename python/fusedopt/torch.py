@@ -56,7 +56,7 @@ from . import _core
 from . import _declarations as D
 from . import _validation as V
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "RMSprop"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop", "Rprop"]
 
 # The storage types of the C++ core, in its DType order.
 _STORAGE_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
@@ -682,6 +682,9 @@ Adam = _torch_optimizer(D.ADAM)
 AdamW = _torch_optimizer(D.ADAMW)
 Adagrad = _torch_optimizer(D.ADAGRAD)
 Lion = _torch_optimizer(D.LION)
+Adamax = _torch_optimizer(D.ADAMAX)
+Adadelta = _torch_optimizer(D.ADADELTA)
+Rprop = _torch_optimizer(D.RPROP)
 
 
 class LBFGS(Optimizer):

@@ -4,10 +4,13 @@
 // the generic step and the bindings expand this list; adding an optimizer is
 // its declaration, its kernel (csrc/kernels/optimizers/), one entry here and
 // one include in csrc/kernels/optimizers/all.hpp.
+#include "fusedopt/optimizers/adadelta.hpp"
 #include "fusedopt/optimizers/adagrad.hpp"
 #include "fusedopt/optimizers/adam.hpp"
+#include "fusedopt/optimizers/adamax.hpp"
 #include "fusedopt/optimizers/lion.hpp"
 #include "fusedopt/optimizers/rmsprop.hpp"
+#include "fusedopt/optimizers/rprop.hpp"
 #include "fusedopt/optimizers/sgd.hpp"
 
 #define FUSEDOPT_OPTIMIZERS(X) \
@@ -15,4 +18,7 @@
   X(Rmsprop)                   \
   X(Adam)                      \
   X(Adagrad)                   \
-  X(Lion)
+  X(Lion)                      \
+  X(Adamax)                    \
+  X(Adadelta)                  \
+  X(Rprop)

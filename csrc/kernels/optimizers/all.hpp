@@ -2,8 +2,11 @@
 // (fusedopt/optimizers.hpp). Include only inside the ISA namespace.
 #include "common.hpp"
 
+#include "adadelta_kernel.hpp"
 #include "adagrad_kernel.hpp"
 #include "adam_kernel.hpp"
+#include "adamax_kernel.hpp"
 #include "lion_kernel.hpp"
 #include "rmsprop_kernel.hpp"
+#include "rprop_kernel.hpp"
 #include "sgd_kernel.hpp"
