@@ -20,7 +20,7 @@ import pytest
 import fusedopt
 import fusedopt.reference
 
-from ._declared import BY_NAME, all_options, bad_hyperparameters
+from ._declared import BY_NAME, NOT_BUFFERS, all_options, bad_hyperparameters
 from ._tolerance import TrajectoryBound, named_arrays
 from .conftest import NAMES, frozen, snapshot
 
@@ -194,7 +194,7 @@ def test_empty_params(impl, name, empty):
 # ------------------------------------------------------------------ gradients
 def _state_buffer(opt: Any, index: int) -> np.ndarray:
     """A live state buffer of parameter ``index``, as ``opt.state`` exposes it."""
-    return next(v for k, v in opt.state[index].items() if k != "step")
+    return next(v for k, v in opt.state[index].items() if k not in NOT_BUFFERS)
 
 
 def _object_array(grads: list[np.ndarray]) -> np.ndarray:

@@ -23,7 +23,7 @@ from .gradcheck import (
     numerical_hessian,
 )
 from .minimize import OptimizeResult, minimize
-from .optim import SGD, Adagrad, Adam, AdamW, Lion, RMSprop
+from .optim import SGD, Adagrad, Adam, AdamW, Lion, NAdam, RMSprop
 from .regularizers import L1, L2, ElasticNet, Regularizer
 
 __version__: str = _core.__version__
@@ -38,6 +38,7 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "Lion",
+    "NAdam",
     "OptimizeResult",
     "RMSprop",
     "Regularizer",

@@ -16,7 +16,7 @@ from . import _validation as V
 from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "RMSprop"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "NAdam", "RMSprop"]
 
 
 class FusedOptimizer(Optimizer):
@@ -55,3 +55,4 @@ Adam = numpy_optimizer(D.ADAM, FusedOptimizer, module=__name__)
 AdamW = numpy_optimizer(D.ADAMW, FusedOptimizer, module=__name__)
 Adagrad = numpy_optimizer(D.ADAGRAD, FusedOptimizer, module=__name__)
 Lion = numpy_optimizer(D.LION, FusedOptimizer, module=__name__)
+NAdam = numpy_optimizer(D.NADAM, FusedOptimizer, module=__name__)

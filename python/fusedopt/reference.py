@@ -26,6 +26,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Lion",
+    "NAdam",
     "RMSprop",
     "regularizer_grad",
     "regularizer_value",
@@ -291,6 +292,41 @@ def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[st
     _prox(p, lr, group)
 
 
+def _scalar(state: dict[str, Any], name: str, initial: float) -> np.ndarray:
+    """A scalar state: a 0-d array, float32 when made (torch's 0-d tensor);
+    a loaded one keeps its dtype. Updating it in place rounds in that dtype."""
+    return state.setdefault(name, np.array(initial, dtype=np.float32))
+
+
+def _nadam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.NAdam's update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    psi = group["momentum_decay"]
+    t = state["step"]
+    mu_product = _scalar(state, "mu_product", 1.0)
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            p *= 1 - lr * wd
+        else:
+            g = g + wd * p
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+    # torch's mu_product *= mu: mu rounded to the 0-d tensor's dtype, then the product.
+    mu_product[...] = mu_product * mu_product.dtype.type(mu)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    v[...] = beta2 * v + (1 - beta2) * g * g
+    den = np.sqrt(v / (1 - beta2**t)) + eps
+    product = float(mu_product)
+    p += (-lr * (1.0 - mu) / (1.0 - product)) * (g / den)
+    p += ((-lr * mu_next) / (1.0 - product * mu_next)) * (m / den)
+    _prox(p, (lr, den), group)
+
+
 SGD = _reference(D.SGD, _sgd)
 RMSprop = _reference(D.RMSPROP, _rmsprop)
 Adam = _reference(D.ADAM, _adam)
@@ -299,3 +335,4 @@ Adagrad = _reference(
     D.ADAGRAD, _adagrad, _initial_state=lambda self, param, group: _adagrad_state(param, group)
 )
 Lion = _reference(D.LION, _lion)
+NAdam = _reference(D.NADAM, _nadam)

@@ -7,6 +7,7 @@
 #include "fusedopt/optimizers/adagrad.hpp"
 #include "fusedopt/optimizers/adam.hpp"
 #include "fusedopt/optimizers/lion.hpp"
+#include "fusedopt/optimizers/nadam.hpp"
 #include "fusedopt/optimizers/rmsprop.hpp"
 #include "fusedopt/optimizers/sgd.hpp"
 
@@ -15,4 +16,5 @@
   X(Rmsprop)                   \
   X(Adam)                      \
   X(Adagrad)                   \
-  X(Lion)
+  X(Lion)                      \
+  X(Nadam)

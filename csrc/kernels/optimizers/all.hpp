@@ -5,5 +5,6 @@
 #include "adagrad_kernel.hpp"
 #include "adam_kernel.hpp"
 #include "lion_kernel.hpp"
+#include "nadam_kernel.hpp"
 #include "rmsprop_kernel.hpp"
 #include "sgd_kernel.hpp"
