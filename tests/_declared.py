@@ -27,6 +27,7 @@ TRIAL_VALUES: dict[str, list[Any]] = {
     "weight_decay": [0.0, 0.05],
     "lr_decay": [0.0, 0.01],
     "initial_accumulator_value": [0.0, 0.1],
+    "t0": [1e6, 5.0],  # ASGD's averaging: never within the tests' steps, or from step 7 on
 }
 
 

@@ -23,11 +23,12 @@ from .gradcheck import (
     numerical_hessian,
 )
 from .minimize import OptimizeResult, minimize
-from .optim import SGD, Adagrad, Adam, AdamW, Lion, NAdam, RMSprop
+from .optim import ASGD, SGD, Adagrad, Adam, AdamW, Lion, NAdam, RAdam, RMSprop
 from .regularizers import L1, L2, ElasticNet, Regularizer
 
 __version__: str = _core.__version__
 __all__ = [
+    "ASGD",
     "L1",
     "L2",
     "SGD",
@@ -40,6 +41,7 @@ __all__ = [
     "Lion",
     "NAdam",
     "OptimizeResult",
+    "RAdam",
     "RMSprop",
     "Regularizer",
     "available_isas",

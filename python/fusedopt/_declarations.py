@@ -455,5 +455,87 @@ it float64, as torch's load_state_dict does).
     state_doc={"mu_product": "the product of the μₜ so far, a 0-d array"},
 )
 
+RADAM = Declaration(
+    name="RAdam",
+    kernel="radam",
+    summary="RAdam (Liu et al. 2020): Adam with a rectified adaptive step, fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ          (θ ← θ·(1 − lr·weight_decay) if decoupled)
+m ← β1·m + (1 − β1)·g
+v ← β2·v + (1 − β2)·g²
+ρ∞ ← 2/(1 − β2) − 1;  ρₜ ← ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ)
+if ρₜ > 5:
+    r ← √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))
+    θ ← θ − lr·r·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + eps)
+else:
+    θ ← θ − lr/(1 − β1ᵗ) · m
+
+t counts the steps that had a gradient; ρₜ, r and the bias corrections are
+computed in double precision (with β2 = 0.999 the switch comes at t = 6).
+""",
+    hypers=(
+        lr(1e-3),
+        _ADAM_HYPERS["betas"],
+        _ADAM_HYPERS["eps"],
+        weight_decay(),
+        Hyper(
+            "decoupled_weight_decay",
+            False,
+            V.flag,
+            "Decay θ by lr·weight_decay instead of adding it to g (as AdamW).",
+            "bool",
+        ),
+        FOREACH.kw(),
+        MAXIMIZE.kw(),
+        CAPTURABLE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+)
+
+ASGD = Declaration(
+    name="ASGD",
+    kernel="asgd",
+    summary="Averaged SGD (Polyak & Juditsky 1992), fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+θ ← θ·(1 − lambd·η) − η·g
+a ← θ                           if μ = 1 (every step up to t0 + 1)
+a ← a + μ·(θ − a)               otherwise
+η ← lr / (1 + lambd·lr·t)^alpha;  μ ← 1 / max(1, t − t0)   (for the next step)
+
+t counts the steps that had a gradient. η starts at lr (the group's at the
+first step) and μ at 1; both are 0-d values per parameter, float32 as torch
+computes them (in double, then rounded to float32).
+""",
+    hypers=(
+        lr(1e-2),
+        Hyper("lambd", 1e-4, V.nonneg, "Decay term of η."),
+        Hyper("alpha", 0.75, V.finite, "Power of η's decay."),
+        Hyper("t0", 1e6, V.finite, "Step after which the iterates are averaged."),
+        weight_decay(),
+        FOREACH,
+        MAXIMIZE,
+        DIFFERENTIABLE,
+        CAPTURABLE,
+    ),
+    state_doc={
+        "eta": "the step size, a 0-d array",
+        "mu": "the averaging weight, a 0-d array",
+        "ax": "the average of the iterates",
+    },
+)
+
 #: Every optimizer, in the order the docs list them.
-DECLARATIONS: tuple[Declaration, ...] = (SGD, RMSPROP, ADAM, ADAMW, ADAGRAD, LION, NADAM)
+DECLARATIONS: tuple[Declaration, ...] = (
+    SGD,
+    RMSPROP,
+    ADAM,
+    ADAMW,
+    ADAGRAD,
+    LION,
+    NADAM,
+    RADAM,
+    ASGD,
+)

@@ -16,7 +16,7 @@ from . import _validation as V
 from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "NAdam", "RMSprop"]
+__all__ = ["ASGD", "SGD", "Adagrad", "Adam", "AdamW", "Lion", "NAdam", "RAdam", "RMSprop"]
 
 
 class FusedOptimizer(Optimizer):
@@ -56,3 +56,5 @@ AdamW = numpy_optimizer(D.ADAMW, FusedOptimizer, module=__name__)
 Adagrad = numpy_optimizer(D.ADAGRAD, FusedOptimizer, module=__name__)
 Lion = numpy_optimizer(D.LION, FusedOptimizer, module=__name__)
 NAdam = numpy_optimizer(D.NADAM, FusedOptimizer, module=__name__)
+RAdam = numpy_optimizer(D.RADAM, FusedOptimizer, module=__name__)
+ASGD = numpy_optimizer(D.ASGD, FusedOptimizer, module=__name__)

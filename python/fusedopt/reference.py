@@ -21,12 +21,14 @@ from ._optimizer import Optimizer
 from .regularizers import Regularizer
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adagrad",
     "Adam",
     "AdamW",
     "Lion",
     "NAdam",
+    "RAdam",
     "RMSprop",
     "regularizer_grad",
     "regularizer_value",
@@ -327,6 +329,69 @@ def _nadam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[s
     _prox(p, (lr, den), group)
 
 
+def radam_rectification(beta2: float, t: int) -> float | None:
+    """RAdam's variance rectification r at step t, or None while ρₜ ≤ 5 (no
+    adaptive step yet): torch's formula in Python floats."""
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * (beta2**t) / (1 - beta2**t)
+    if not rho_t > 5.0:
+        return None
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+
+
+def _radam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.RAdam's update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    t = state["step"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            p *= 1 - lr * wd
+        else:
+            g = g + wd * p
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    v[...] = beta2 * v + (1 - beta2) * g * g
+    bias1 = 1 - beta1**t
+    bias2 = 1 - beta2**t
+    rect = radam_rectification(beta2, t)
+    if rect is None:
+        p -= (m / bias1) * lr
+        _prox(p, lr / bias1, group)
+        return
+    den = np.sqrt(v) + eps
+    p -= (m / bias1) * lr * (bias2**0.5 / den) * rect
+    _prox(p, (lr * rect * bias2**0.5 / bias1, den), group)
+
+
+def _asgd(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.ASGD's update of one parameter, in place."""
+    lr, lambd, alpha, t0, wd = (group[k] for k in ("lr", "lambd", "alpha", "t0", "weight_decay"))
+    eta = _scalar(state, "eta", lr)  # torch: as_tensor(lr, float32) at the first step
+    mu = _scalar(state, "mu", 1.0)
+    ax = state.setdefault("ax", np.zeros_like(p))
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    eta_value = float(eta)
+    p *= 1 - lambd * eta_value
+    p -= eta_value * g
+    _prox(p, eta_value, group)
+    if float(mu) != 1:
+        ax += (p - ax) * mu.astype(p.dtype)  # torch multiplies by the 0-d mu in p's dtype
+    else:
+        ax[...] = p
+    # torch: the Python floats as float32 tensors (as_tensor), copied into the 0-d state.
+    t = state["step"]
+    eta[...] = np.float32(lr / ((1 + lambd * lr * t) ** alpha))
+    mu[...] = np.float32(1 / max(1, t - t0))
+
+
 SGD = _reference(D.SGD, _sgd)
 RMSprop = _reference(D.RMSPROP, _rmsprop)
 Adam = _reference(D.ADAM, _adam)
@@ -336,3 +401,5 @@ Adagrad = _reference(
 )
 Lion = _reference(D.LION, _lion)
 NAdam = _reference(D.NADAM, _nadam)
+RAdam = _reference(D.RADAM, _radam)
+ASGD = _reference(D.ASGD, _asgd)

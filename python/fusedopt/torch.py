@@ -56,7 +56,7 @@ from . import _core
 from . import _declarations as D
 from . import _validation as V
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Lion", "NAdam", "RMSprop"]
+__all__ = ["ASGD", "SGD", "Adagrad", "Adam", "AdamW", "Lion", "NAdam", "RAdam", "RMSprop"]
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -725,6 +725,8 @@ AdamW = _torch_optimizer(D.ADAMW)
 Adagrad = _torch_optimizer(D.ADAGRAD)
 Lion = _torch_optimizer(D.LION)
 NAdam = _torch_optimizer(D.NADAM)
+RAdam = _torch_optimizer(D.RADAM)
+ASGD = _torch_optimizer(D.ASGD)
 
 
 class LBFGS(Optimizer):

@@ -6,8 +6,10 @@
 // one include in csrc/kernels/optimizers/all.hpp.
 #include "fusedopt/optimizers/adagrad.hpp"
 #include "fusedopt/optimizers/adam.hpp"
+#include "fusedopt/optimizers/asgd.hpp"
 #include "fusedopt/optimizers/lion.hpp"
 #include "fusedopt/optimizers/nadam.hpp"
+#include "fusedopt/optimizers/radam.hpp"
 #include "fusedopt/optimizers/rmsprop.hpp"
 #include "fusedopt/optimizers/sgd.hpp"
 
@@ -17,4 +19,6 @@
   X(Adam)                      \
   X(Adagrad)                   \
   X(Lion)                      \
-  X(Nadam)
+  X(Nadam)                     \
+  X(Radam)                     \
+  X(Asgd)

@@ -4,7 +4,9 @@
 
 #include "adagrad_kernel.hpp"
 #include "adam_kernel.hpp"
+#include "asgd_kernel.hpp"
 #include "lion_kernel.hpp"
 #include "nadam_kernel.hpp"
+#include "radam_kernel.hpp"
 #include "rmsprop_kernel.hpp"
 #include "sgd_kernel.hpp"
