@@ -86,6 +86,8 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
   using Scalars = ScalarsOf<Opt>;
   static_assert(Opt::kStates <= kMaxStates, "raise kMaxStates");
   static_assert(Scalars::count <= kMaxScalars, "raise kMaxScalars");
+  static_assert(Scalars::count == 0 || !Opt::state_at_construction,
+                "scalar states made at construction are not implemented (Core::add_params)");
   static_assert(Opt::block >= 1 && (Opt::block & (Opt::block - 1)) == 0,
                 "block must be a power of two");
   Plan<Opt> plan(table.count());
