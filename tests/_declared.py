@@ -13,6 +13,11 @@ from fusedopt._declarations import DECLARATIONS, Declaration
 #: Every optimizer, by its public name.
 NAMES: tuple[str, ...] = tuple(d.name for d in DECLARATIONS)
 BY_NAME: dict[str, Declaration] = {d.name: d for d in DECLARATIONS}
+#: State entries that are not buffers of the parameter's shape: torch's 'step'
+#: and every declared scalar state (NAdam's 'mu_product', ...).
+NOT_BUFFERS: frozenset[str] = frozenset(
+    {"step", *(name for d in DECLARATIONS for name in d.scalar_names)}
+)
 
 # A value other than the default for each numeric option that switches a code
 # path on (a state buffer, a term of the update).
@@ -22,6 +27,7 @@ TRIAL_VALUES: dict[str, list[Any]] = {
     "weight_decay": [0.0, 0.05],
     "lr_decay": [0.0, 0.01],
     "initial_accumulator_value": [0.0, 0.1],
+    "t0": [1e6, 5.0],  # ASGD's averaging: never within the tests' steps, or from step 7 on
 }
 
 
@@ -101,12 +107,13 @@ def all_options(name: str, lr: float = 0.01) -> dict[str, Any]:
 
 
 def state_keys(name: str, config: dict[str, Any]) -> set[str]:
-    """The entries a parameter's state has after a step under ``config``."""
+    """The entries a parameter's state has after a step under ``config``:
+    buffers, scalar states and the step count."""
     from fusedopt import _core
 
     decl = BY_NAME[name]
     group = {**decl.defaults(torch=False), **config}
-    used = set(_core.OptimizerCore(decl.kernel).states_for(group))
+    used = set(_core.OptimizerCore(decl.kernel).states_for(group)) | set(decl.scalar_names)
     return used | ({"step"} if decl.has_step else set())
 
 

@@ -25,7 +25,14 @@ library's ``pow`` on both sides, so they agree on a machine whatever its libm.
 
 Take one array X of a run (a parameter, or a state buffer) and its recursion
 X_t = c·X_{t−1} + increment_t: θ ← θ − lr·s, b ← μ·b + x, v ← α·v + (1−α)·g²,
-m ← β·m + (1−β)·g (θ·(1 − lr·wd) for AdamW). Let T be the number of steps,
+m ← β·m + (1−β)·g (θ·(1 − lr·wd) for AdamW and the decoupled NAdam and RAdam,
+θ·(1 − λ·η) for ASGD, whose average a ← (1−μ)·a + μ·θ has c = 1 − μ too; NAdam's
+increment is the sum of a gradient and a momentum term, a few roundings more).
+Per-parameter scalar states (NAdam's π, ASGD's η and μ) and the coefficients
+made from them are computed in the same double and float32 operations on every
+side, bit for bit (tests/test_scalar_states.py), so they add one rounding per
+coefficient, as lr does. RAdam's switch at ρₜ > 5 is decided on the same double
+on every side. Let T be the number of steps,
 S = max |X| over the whole trajectory (all elements, all steps) and D the
 largest one-step change |X_t − X_{t−1}| (all elements, all steps). In one
 implementation:

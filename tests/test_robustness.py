@@ -58,8 +58,11 @@ def test_infinite_parameter_without_weight_decay_matches_torch(name: str) -> Non
         bound.observe(named_arrays(theirs))
     bound.assert_close(named_arrays(ours))  # infinities and NaNs where torch has them
     for key, value in ours.state[0].items():
+        # No NaN from 0·inf: finite where torch's is (everywhere, but for ASGD's
+        # average of the iterates, which is infinite where they are).
         if key != "step":
-            assert np.all(np.isfinite(value)), key
+            expected = np.isfinite(theirs.state[t][key].numpy())
+            np.testing.assert_array_equal(np.isfinite(value), expected, err_msg=key)
 
 
 def test_misaligned_parameter_is_rejected() -> None:

@@ -33,6 +33,7 @@ PLAIN: dict[str, dict[str, Any]] = {name: {"lr": 0.01} for name in NAMES}
 # Group keys fusedopt adds to torch's (torch's load_state_dict keeps them as they are).
 FUSEDOPT_GROUP_KEYS = {"regularizer"}
 WITH_STEP = tuple(name for name in NAMES if BY_NAME[name].has_step)
+WITH_SCALARS = tuple(name for name in NAMES if BY_NAME[name].scalar_names)
 # Two groups with different hyperparameters (params [0, 1] and [2]).
 GROUPS: dict[str, list[dict[str, Any]]] = {
     name: [{"lr": 0.01}, {"lr": 0.02, **peer_grid(name)[-1]}] for name in NAMES
@@ -131,6 +132,8 @@ def test_layout_matches_torch(impl, name, dtype, config):
                 assert isinstance(value, np.ndarray)
                 if key == "step":
                     assert value.shape == () and value.dtype == np.float32 and value == 3
+                elif key in BY_NAME[name].scalar_names:  # torch's 0-d float32 tensors
+                    assert value.shape == () and value.dtype == np.float32
                 else:
                     assert value.shape == params[index].shape and value.dtype == dtype
     [group] = sd["param_groups"]
@@ -255,7 +258,12 @@ def test_loading_an_empty_checkpoint_restarts(impl, name):
 
 # ------------------------------------------------------------------ validation
 def _buffer_name(sd: dict[str, Any]) -> str:
-    return next(k for k in sd["state"][2] if k != "step")
+    """A state buffer of params[2] (shape (2, 3)): not 'step' or a 0-d scalar state."""
+    return next(k for k, v in sd["state"][2].items() if np.ndim(v) > 0)
+
+
+def _scalar_name(sd: dict[str, Any]) -> str:
+    return next(k for k, v in sd["state"][2].items() if k != "step" and np.ndim(v) == 0)
 
 
 def _set(path: tuple[Any, ...], value: Any) -> Any:
@@ -333,6 +341,30 @@ BAD_LOADS = {
         WITH_STEP,
     ),
     "nan-step": (_set(("state", 2, "step"), np.float32("nan")), ValueError, r"step", WITH_STEP),
+    "missing-scalar": (
+        lambda sd: sd["state"][2].pop(_scalar_name(sd)),
+        ValueError,
+        r"\[2\] has no '\w+'",
+        WITH_SCALARS,
+    ),
+    "scalar-shape": (
+        lambda sd: sd["state"][2].__setitem__(_scalar_name(sd), np.ones(2, np.float32)),
+        ValueError,
+        r"\[2\]\['\w+'\] has shape",
+        WITH_SCALARS,
+    ),
+    "scalar-complex": (
+        lambda sd: sd["state"][2].__setitem__(_scalar_name(sd), np.complex64(1)),
+        TypeError,
+        r"\[2\]\['\w+'\] has dtype",
+        WITH_SCALARS,
+    ),
+    "nan-scalar": (
+        lambda sd: sd["state"][2].__setitem__(_scalar_name(sd), np.float32("nan")),
+        ValueError,
+        r"\[2\]\['\w+'\] must be finite",
+        WITH_SCALARS,
+    ),
     "lr=-1": (_set(("param_groups", 1, "lr"), -1.0), ValueError, r"\blr\b", NAMES),
     "weight_decay=-1": (
         _set(("param_groups", 1, "weight_decay"), -1.0),
@@ -474,6 +506,11 @@ def test_torch_loads_our_state_dict(impl, name, dtype):
     for ours, theirs in zip(opt.param_groups, topt.param_groups):
         shared = group_keys(name) & set(theirs)  # lion_pytorch's groups have no 'maximize'
         assert {k: ours[k] for k in shared} == {k: theirs[k] for k in shared}
+    # torch's load casts all state but 'step' to the parameter's dtype, 0-d scalar
+    # states too (NAdam's float32 mu_product becomes float64 and then rounds so):
+    # ours continues from the checkpoint as torch loaded it (a no-op for buffers).
+    as_loaded = torch_to_numpy(torch, topt.state_dict())["state"]
+    opt.load_state_dict({"state": as_loaded, "param_groups": opt.state_dict()["param_groups"]})
     bound = run_in_lockstep(topt, tensors, opt, params, range(5, 10))
     bound.assert_close(named_arrays(opt), "torch resumed from our checkpoint")
 

@@ -47,7 +47,9 @@ FUZZ = settings(
 
 def entries(name: str) -> tuple[str, ...]:
     """Every state entry the algorithm keeps under KWARGS."""
-    return BUFFERS[name] + (("step",) if BY_NAME[name].has_step else ())
+    return (
+        BUFFERS[name] + BY_NAME[name].scalar_names + (("step",) if BY_NAME[name].has_step else ())
+    )
 
 
 # ------------------------------------------------------------------ helpers
@@ -152,7 +154,8 @@ def test_state_tensor_resized_in_place_is_an_error_naming_it(name: str, size: in
         params, opt = trained(name)
         opt.state[params[0]][entry].resize_(size)
         rejects(opt, params, opt.step, ValueError, rf"state '{entry}' of params\[0\]")
-        valid = torch.tensor(2.0) if entry == "step" else torch.zeros_like(params[0])
+        one_value = entry == "step" or entry in BY_NAME[name].scalar_names
+        valid = torch.tensor(2.0) if one_value else torch.zeros_like(params[0])
         opt.state[params[0]][entry] = valid
         opt.step()  # a valid state again: the step works
 

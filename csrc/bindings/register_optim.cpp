@@ -98,6 +98,7 @@ class Algorithm {
  public:
   virtual ~Algorithm() = default;
   virtual const std::vector<std::string>& states() const = 0;
+  virtual const std::vector<std::string>& scalars() const = 0;
   virtual bool has_step() const = 0;
   virtual bool state_at_construction() const = 0;
   virtual std::vector<std::string> hyperparameters() const = 0;
@@ -106,6 +107,8 @@ class Algorithm {
   // The buffers a group with these hyperparameters uses, each with its
   // initial value (the hyperparameters are read once).
   virtual std::vector<std::pair<int, double>> used(py::handle hyper) const = 0;
+  // Each scalar state's value before the first step for these hyperparameters.
+  virtual std::vector<double> scalar_initials(py::handle hyper) const = 0;
   // One step with the hyperparameters read last. Safe without the GIL.
   virtual void run(ParamTable& table, const GradRef* grads) const = 0;
   virtual std::int64_t groups() const = 0;
@@ -114,8 +117,11 @@ class Algorithm {
 template <class Opt>
 class AlgorithmOf final : public Algorithm {
  public:
-  AlgorithmOf() : states_(std::begin(Opt::states), std::end(Opt::states)) {}
+  AlgorithmOf() : states_(std::begin(Opt::states), std::end(Opt::states)) {
+    for (int k = 0; k < Scalars::count; ++k) scalars_.emplace_back(Scalars::name(k));
+  }
   const std::vector<std::string>& states() const override { return states_; }
+  const std::vector<std::string>& scalars() const override { return scalars_; }
   bool has_step() const override { return Opt::has_step; }
   bool state_at_construction() const override { return Opt::state_at_construction; }
   std::vector<std::string> hyperparameters() const override {
@@ -136,6 +142,12 @@ class AlgorithmOf final : public Algorithm {
       if (Opt::uses(h, k)) out.emplace_back(k, Opt::initial(h, k));
     return out;
   }
+  std::vector<double> scalar_initials(py::handle hyper) const override {
+    const typename Opt::Hyper h = parse(hyper, 0);
+    std::vector<double> out;
+    for (int k = 0; k < Scalars::count; ++k) out.push_back(Scalars::initial(h, k));
+    return out;
+  }
   void run(ParamTable& table, const GradRef* grads) const override {
     fused_step<Opt>(table, hypers_.data(), grads);
   }
@@ -148,7 +160,9 @@ class AlgorithmOf final : public Algorithm {
     Opt::fields(reader, h);
     return h;
   }
+  using Scalars = ScalarsOf<Opt>;
   std::vector<std::string> states_;
+  std::vector<std::string> scalars_;
   std::vector<typename Opt::Hyper> hypers_;
 };
 
@@ -161,7 +175,7 @@ std::unique_ptr<Algorithm> make_algorithm(const std::string& name) {
 }
 
 // Every optimizer's declaration as Python reads it: name -> {'states',
-// 'hyperparameters', 'has_step', 'state_at_construction', 'block'}.
+// 'scalars', 'hyperparameters', 'has_step', 'state_at_construction', 'block'}.
 py::dict describe_optimizers() {
   py::dict out;
 #define FUSEDOPT_DESCRIBE(Opt)                                              \
@@ -169,6 +183,7 @@ py::dict describe_optimizers() {
     const AlgorithmOf<Opt> algo;                                            \
     py::dict d;                                                             \
     d["states"] = py::tuple(py::cast(algo.states()));                       \
+    d["scalars"] = py::tuple(py::cast(algo.scalars()));                     \
     d["hyperparameters"] = py::tuple(py::cast(algo.hyperparameters()));     \
     d["has_step"] = Opt::has_step;                                          \
     d["state_at_construction"] = Opt::state_at_construction;                \
@@ -222,6 +237,13 @@ py::dtype numpy_dtype(DType dtype) {
   return py::dtype(numpy_type(dtype));
 }
 
+// A 0-d array of `dtype` holding `value` (which that type represents).
+py::array scalar_array(DType dtype, double value) {
+  py::array out(numpy_dtype(dtype), std::vector<py::ssize_t>{});
+  write_scalar(out.mutable_data(), dtype, value);
+  return out;
+}
+
 // numpy's type numbers name a dtype and its byte order is checked apart:
 // cheaper than building a py::dtype per gradient and comparing objects.
 bool is_dtype(const py::array& a, DType dtype) {
@@ -267,7 +289,10 @@ class Busy {
 class Core {
  public:
   explicit Core(const std::string& algo)
-      : algo_(make_algorithm(algo)), names_(algo_->states()) {}
+      : algo_(make_algorithm(algo)), names_(algo_->states()), scalar_names_(algo_->scalars()) {
+    labels_ = names_;
+    labels_.insert(labels_.end(), scalar_names_.begin(), scalar_names_.end());
+  }
 
   // The state buffers a group with these hyperparameters uses, in the
   // kernel's order: name -> value before the first step.
@@ -275,6 +300,16 @@ class Core {
     py::dict out;
     for (const auto& [k, initial] : algo_->used(hyper))
       out[py::str(names_[static_cast<std::size_t>(k)])] = initial;
+    return out;
+  }
+
+  // The scalar states with these hyperparameters: name -> value before the
+  // first step, as a new float32 0-d tensor holds it.
+  py::dict scalars_for(py::handle hyper) const {
+    py::dict out;
+    const std::vector<double> initials = algo_->scalar_initials(hyper);
+    for (std::size_t k = 0; k < initials.size(); ++k)
+      out[py::str(scalar_names_[k])] = round_to(DType::f32, initials[k]);
     return out;
   }
 
@@ -384,20 +419,27 @@ class Core {
   }
 
   // Parameter i's state tensors, by name: (name, tensor, live) per buffer,
-  // and torch's float32 'step' tensor (None when the algorithm keeps none)
-  // with the count it holds (TorchBinding::bind).
+  // torch's float32 'step' tensor (None when the algorithm keeps none) with
+  // the count it holds, and (name, tensor, live) per scalar state
+  // (TorchBinding::bind).
   void bind_torch(std::int64_t i, const std::vector<std::tuple<std::string, py::object, bool>>& buffers,
-                  const py::object& step, std::int64_t count) {
+                  const py::object& step, std::int64_t count,
+                  const std::vector<std::tuple<std::string, py::object, bool>>& scalars) {
     Busy busy(busy_);
     check_index(i);
     std::vector<std::tuple<int, py::object, bool>> indexed;
     for (const auto& [name, tensor, live] : buffers) indexed.emplace_back(state_index(name), tensor, live);
-    torch().bind(table_, i, indexed, step, count, names_);
+    std::vector<ScalarTensor> scalar_tensors;
+    for (const auto& [name, tensor, live] : scalars) {
+      const int k = scalar_index(name);
+      scalar_tensors.push_back({k, static_cast<int>(names_.size()) + k, tensor, live});
+    }
+    torch().bind(table_, i, indexed, step, count, scalar_tensors, labels_);
   }
 
   void seal_torch() {
     Busy busy(busy_);
-    torch().seal(names_);
+    torch().seal(labels_);
   }
 
   // One step over torch tensors, or, changing nothing, a report of what the
@@ -408,7 +450,7 @@ class Core {
     // Own every gradient until the kernels are done: with the GIL released,
     // another thread could set p.grad = None and free it.
     std::vector<py::object> held;
-    py::object report = torch().prepare_step(groups, converted, names_, pointers, held);
+    py::object report = torch().prepare_step(groups, converted, labels_, pointers, held);
     if (!report.is_none()) return report;
     // torch gives a gradient its parameter's dtype.
     std::vector<GradRef> grads(pointers.size());
@@ -418,11 +460,16 @@ class Core {
     return report;
   }
 
-  // Parameter i's live state: name -> array viewing the C++ buffer.
+  // Parameter i's live state: name -> a 0-d array holding a scalar state's
+  // value (a copy), then name -> array viewing the C++ buffer.
   py::dict state(py::object self, std::int64_t i) {
     Busy busy(busy_);
     check_index(i);
     py::dict out;
+    for (int k = 0; k < static_cast<int>(scalar_names_.size()); ++k) {
+      if (!table_.scalar_live(i, k)) continue;
+      out[py::str(scalar_names_[k])] = scalar_array(table_.scalar_dtype(i, k), table_.scalar(i, k));
+    }
     for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
       if (!table_.live(i, k)) continue;
       out[py::str(names_[k])] =
@@ -439,8 +486,9 @@ class Core {
 
   // Replaces every parameter's state at once (load_state_dict): steps[i] and
   // arrays[i] (name -> array) for parameter i. Python has checked the arrays
-  // and cast them to the parameter's dtype and shape; buffers a dict does not
-  // name are dropped, as torch's load_state_dict replaces state. Everything
+  // and cast them to the parameter's dtype and shape (a scalar state: one
+  // float32 or float64 element, kept in that type); state a dict does not
+  // name is dropped, as torch's load_state_dict replaces state. Everything
   // is checked before the first buffer is written, under one Busy: a
   // concurrent step sees the state before or after the load, never a mix.
   void load_state(const std::vector<std::int64_t>& steps, const py::list& arrays) {
@@ -451,8 +499,25 @@ class Core {
       throw py::value_error("internal: one state per parameter expected");
     // Per parameter and state name: the array to copy, or null (drop the state).
     std::vector<std::vector<py::object>> sources(static_cast<std::size_t>(n));
+    // Per parameter and scalar state: its value and type, or none (dropped).
+    struct Loaded {
+      bool present = false;
+      DType dtype = DType::f32;
+      double value = 0.0;
+    };
+    std::vector<std::vector<Loaded>> scalars(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) {
       const auto named = arrays[static_cast<std::size_t>(i)].cast<py::dict>();
+      auto& loaded = scalars[static_cast<std::size_t>(i)];
+      for (const std::string& name : scalar_names_) {
+        Loaded& scalar = loaded.emplace_back();
+        if (!named.contains(name)) continue;
+        auto a = named[py::str(name)].cast<py::array>();
+        if (a.size() != 1 || !dtype_of(a, &scalar.dtype) || !usable(a))
+          throw py::value_error("internal: scalar state '" + name + "' was not prepared");
+        scalar.present = true;
+        scalar.value = a.attr("item")().cast<double>();
+      }
       auto& source = sources[static_cast<std::size_t>(i)];
       for (int k = 0; k < static_cast<int>(names_.size()); ++k) {
         const std::string& name = names_[static_cast<std::size_t>(k)];
@@ -483,6 +548,13 @@ class Core {
         table_.set_live(i, k, true);
       }
       table_.set_step(i, steps[static_cast<std::size_t>(i)]);
+      for (int k = 0; k < static_cast<int>(scalar_names_.size()); ++k) {
+        const Loaded& scalar = scalars[static_cast<std::size_t>(i)][static_cast<std::size_t>(k)];
+        if (scalar.present)
+          table_.set_scalar(i, k, scalar.value, scalar.dtype);
+        else
+          table_.drop_scalar(i, k);
+      }
     }
   }
 
@@ -583,8 +655,16 @@ class Core {
     throw py::value_error("unknown state '" + name + "'");
   }
 
+  int scalar_index(const std::string& name) const {
+    for (int k = 0; k < static_cast<int>(scalar_names_.size()); ++k)
+      if (scalar_names_[k] == name) return k;
+    throw py::value_error("unknown scalar state '" + name + "'");
+  }
+
   std::unique_ptr<Algorithm> algo_;
-  std::vector<std::string> names_;  // state buffers, by index
+  std::vector<std::string> names_;         // state buffers, by index
+  std::vector<std::string> scalar_names_;  // scalar states, by index
+  std::vector<std::string> labels_;        // both, for messages (TorchMemory's `what`)
   ParamTable table_;
   std::vector<py::array> params_;  // keeps the user's arrays alive
   std::vector<std::vector<py::ssize_t>> shapes_;
@@ -631,6 +711,7 @@ void register_optim(py::module_& m) {
   py::class_<Core>(m, "OptimizerCore")
       .def(py::init<const std::string&>(), py::arg("algo"))
       .def("states_for", &Core::states_for, py::arg("hyper"))
+      .def("scalars_for", &Core::scalars_for, py::arg("hyper"))
       .def("add_params", &Core::add_params, py::arg("params"), py::arg("group"), py::arg("hyper"))
       .def("step", &Core::step, py::arg("param_groups"), py::arg("grads"), py::arg("hypers"),
            py::arg("coerce"))
@@ -643,7 +724,7 @@ void register_optim(py::module_& m) {
            py::arg("dtypes"), py::arg("strided"))
       .def("add_params_torch", &Core::add_params_torch, py::arg("params"), py::arg("group"))
       .def("bind_torch", &Core::bind_torch, py::arg("index"), py::arg("buffers"), py::arg("step"),
-           py::arg("count"))
+           py::arg("count"), py::arg("scalars"))
       .def("seal_torch", &Core::seal_torch)
       .def("step_torch", &Core::step_torch, py::arg("groups"), py::arg("hypers"),
            py::arg("converted"));

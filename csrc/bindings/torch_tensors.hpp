@@ -300,13 +300,22 @@ class TorchTensors {
       storage_data_ptr_, storage_nbytes_, storage_resizable_;
 };
 
+// A scalar state's tensor for TorchBinding::bind: scalar k of the
+// declaration, labelled names[what] in messages; `live`: it holds the state.
+struct ScalarTensor {
+  int k;
+  int what;
+  pybind11::object tensor;
+  bool live;
+};
+
 // The memory the kernels use for a torch optimizer: parameters, state
 // buffers and step counts, each named for error messages. Built once per
 // core, then sealed: sorted, checked to be pairwise disjoint (the kernels'
 // pointers are __restrict), and queried for each new gradient.
 class TorchMemory {
  public:
-  // `what`: kParam, kStep, or the index of a state buffer name.
+  // `what`: kParam, kStep, or the index of a state's name (buffers, then scalars).
   static constexpr int kParam = -1;
   static constexpr int kStep = -2;
 
@@ -389,12 +398,14 @@ class TorchBinding {
   }
 
   // Parameter i's state: (name index, tensor, live) per buffer, each of the
-  // parameter's dtype and shape, and torch's float32 one-element 'step'
-  // tensor (None when the algorithm keeps none) with the count it holds.
+  // parameter's dtype and shape; torch's float32 one-element 'step' tensor
+  // (None when the algorithm keeps none) with the count it holds; and the
+  // scalar states, one-element tensors of a storage type. `names` label
+  // buffers and scalars alike (ScalarTensor::what).
   void bind(ParamTable& table, std::int64_t i,
             const std::vector<std::tuple<int, pybind11::object, bool>>& buffers,
             const pybind11::object& step, std::int64_t count,
-            const std::vector<std::string>& names) {
+            const std::vector<ScalarTensor>& scalars, const std::vector<std::string>& names) {
     require_building();
     Param& entry = params_.at(static_cast<std::size_t>(i));
     if (entry.bound) throw pybind11::value_error("internal: parameter bound twice");
@@ -408,13 +419,24 @@ class TorchBinding {
     if (!step.is_none()) {
       Bound& b = entry.states.emplace_back();
       b.layout = layout_of(step, TorchMemory::label(i, TorchMemory::kStep, names));
-      b.step = true;
+      b.value_in_core = true;
       if (b.layout.dtype != DType::f32 || b.layout.numel() != 1)
         throw pybind11::value_error("internal: the step tensor must be one float32");
       inspect_or_raise(step, b.layout, &b.seen, i, TorchMemory::kStep, names);
       memory_.add(b.seen.data, sizeof(float), i, TorchMemory::kStep);
       table.bind_step_mirror(i, reinterpret_cast<float*>(b.seen.data));
       table.set_step(i, count);
+    }
+    for (const ScalarTensor& scalar : scalars) {
+      Bound& b = entry.states.emplace_back();
+      b.layout = layout_of(scalar.tensor, TorchMemory::label(i, scalar.what, names));
+      b.value_in_core = true;
+      if (b.layout.numel() != 1)
+        throw pybind11::value_error("internal: a scalar state tensor must have one element");
+      inspect_or_raise(scalar.tensor, b.layout, &b.seen, i, scalar.what, names);
+      memory_.add(b.seen.data, dtype_size(b.layout.dtype), i, scalar.what);
+      table.bind_scalar_mirror(i, scalar.k, reinterpret_cast<void*>(b.seen.data), b.layout.dtype,
+                               scalar.live);
     }
     entry.bound = true;
   }
@@ -477,7 +499,8 @@ class TorchBinding {
         break;
       }
       for (Bound& b : entry.states)
-        if (!still_valid(b.seen.tensor, b.layout, b.seen, /*follow_values=*/!b.step)) rebuild = true;
+        if (!still_valid(b.seen.tensor, b.layout, b.seen, /*follow_values=*/!b.value_in_core))
+          rebuild = true;
       if (checked && aliased.empty()) {
         const std::string owner = memory_.owner(entry.grad_data, entry.layout.bytes(), names);
         if (!owner.empty())
@@ -499,7 +522,9 @@ class TorchBinding {
   struct Bound {  // a state tensor
     Seen seen;
     TensorLayout layout;
-    bool step = false;  // torch's step count, read again when its value changes
+    // The step count or a scalar state: its value lives in the core (which
+    // writes it back after each step) and is read again when it changes.
+    bool value_in_core = false;
   };
 
   struct Param {
@@ -552,8 +577,8 @@ class TorchBinding {
   // The cheap check of a remembered tensor. An in-place operation that kept
   // its memory is followed (the kernels read the memory each step) if the
   // tensor still has the dtype, shape and strides the kernels need, except
-  // for the step count (`follow_values` false), which lives in the core and
-  // must be read again.
+  // for the step count and scalar states (`follow_values` false), which live
+  // in the core and must be read again.
   bool still_valid(pybind11::handle t, const TensorLayout& layout, Seen& seen,
                    bool follow_values = true) const {
     switch (tensors_.compare(t, seen)) {

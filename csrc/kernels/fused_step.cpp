@@ -1,5 +1,7 @@
 #include "fusedopt/fused_step.hpp"
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,12 +33,14 @@ struct Plan {
     coeffs.reserve(capacity);
     offsets.reserve(capacity + 1);
     params.reserve(capacity);
+    if (ScalarsOf<Opt>::count > 0) scalars.reserve(capacity);
   }
 
   std::vector<Segment> segments;
   std::vector<Coeffs> coeffs;
   std::vector<std::int64_t> offsets{0};
   std::vector<std::int64_t> params;  // table index of each segment
+  std::vector<std::array<double, kMaxScalars>> scalars;  // each segment's scalars after the step
 
   StepLaunch<Coeffs> launch() const {
     const std::int64_t total = offsets.back();
@@ -75,9 +79,28 @@ bool storage_for(DType param, DType grad, const DType* states, int count, Storag
   return false;
 }
 
+// Fills t's scalar states of parameter i: their values before the step (where
+// none is live, the declared initial value rounded to the scalar's type, as
+// torch makes a new 0-d tensor) and after it.
+template <class Opt>
+void plan_scalars(const ParamTable& table, std::int64_t i, const typename Opt::Hyper& h,
+                  TensorStep& t) {
+  using Scalars = ScalarsOf<Opt>;
+  for (int k = 0; k < Scalars::count; ++k) {
+    const bool live = table.scalar_live(i, k);
+    t.scalar_dtype[k] = table.scalar_dtype(i, k);
+    t.scalar[k] = live ? table.scalar(i, k) : t.rounded(k, Scalars::initial(h, k));
+  }
+  Scalars::advance(h, t, t.next);
+}
+
 template <class Opt>
 void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const GradRef* grads) {
+  using Scalars = ScalarsOf<Opt>;
   static_assert(Opt::kStates <= kMaxStates, "raise kMaxStates");
+  static_assert(Scalars::count <= kMaxScalars, "raise kMaxScalars");
+  static_assert(Scalars::count == 0 || !Opt::state_at_construction,
+                "scalar states made at construction are not implemented (Core::add_params)");
   static_assert(Opt::block >= 1 && (Opt::block & (Opt::block - 1)) == 0,
                 "block must be a power of two");
   Plan<Opt> plan(table.count());
@@ -89,7 +112,7 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
     if (!grads[i].data) continue;
     const auto& h = hypers[table.group(i)];
     Segment s{table.data(i), grads[i].data, {}, table.size(i), {}, table.dtype(i), grads[i].dtype, {}};
-    TensorStep t{table.step(i) + 1, {}};
+    TensorStep t{table.step(i) + 1, {}, {}, {}, {}};
     DType types[kMaxStates];
     int used = 0;
     for (int k = 0; k < Opt::kStates; ++k) {
@@ -102,8 +125,13 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
       no_kernel(i, s.param_dtype, s.grad_dtype, types, used);
     for (int k = 0; k < Opt::kStates; ++k)
       if (Opt::uses(h, k)) s.state[k] = table.ensure_state(i, k, Opt::initial(h, k));
+    plan_scalars<Opt>(table, i, h, t);
     plan.segments.push_back(s);
     plan.coeffs.push_back(planner.coeffs(h, t));
+    if (Scalars::count > 0) {
+      auto& next = plan.scalars.emplace_back();
+      std::copy(std::begin(t.next), std::end(t.next), next.begin());
+    }
     plan.offsets.push_back(plan.offsets.back() + round_up(s.size, Opt::block));
     plan.params.push_back(i);
   }
@@ -114,6 +142,7 @@ void fused_step(ParamTable& table, const typename Opt::Hyper* hypers, const Grad
     if (float* mirror = table.step_mirror(i)) *mirror = static_cast<float>(table.step(i));
     for (int k = 0; k < Opt::kStates; ++k)
       if (plan.segments[s].state[k]) table.set_live(i, k, true);
+    for (int k = 0; k < Scalars::count; ++k) table.set_scalar(i, k, plan.scalars[s][k]);
   }
 }
 

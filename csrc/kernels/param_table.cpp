@@ -100,6 +100,76 @@ void ParamTable::unbind_external(std::int64_t i) {
   }
   param.step_mirror = nullptr;
   param.step = 0;
+  for (Scalar& s : param.scalars) s = Scalar{};
+}
+
+double round_to(DType dtype, double x) noexcept {
+  switch (dtype) {
+    case DType::f32:
+      return static_cast<float>(x);
+    case DType::f64:
+      return x;
+    case DType::bf16:
+      return to_float(to_bf16(static_cast<float>(x)));
+    case DType::f16:
+      return to_float(to_f16(static_cast<float>(x)));
+  }
+  std::abort();
+}
+
+void write_scalar(void* to, DType dtype, double value) noexcept {
+  switch (dtype) {
+    case DType::f32:
+      *static_cast<float*>(to) = static_cast<float>(value);
+      return;
+    case DType::f64:
+      *static_cast<double*>(to) = value;
+      return;
+    case DType::bf16:
+      *static_cast<bf16*>(to) = to_bf16(static_cast<float>(value));
+      return;
+    case DType::f16:
+      *static_cast<f16*>(to) = to_f16(static_cast<float>(value));
+      return;
+  }
+}
+
+double read_scalar(const void* from, DType dtype) noexcept {
+  switch (dtype) {
+    case DType::f32:
+      return *static_cast<const float*>(from);
+    case DType::f64:
+      return *static_cast<const double*>(from);
+    case DType::bf16:
+      return to_float(*static_cast<const bf16*>(from));
+    case DType::f16:
+      return to_float(*static_cast<const f16*>(from));
+  }
+  std::abort();
+}
+
+void ParamTable::set_scalar(std::int64_t i, int k, double value, DType dtype) noexcept {
+  Scalar& s = params_[i].scalars[k];
+  s.value = round_to(dtype, value);
+  s.dtype = dtype;
+  s.live = true;
+  if (s.mirror) write_scalar(s.mirror, dtype, s.value);
+}
+
+void ParamTable::drop_scalar(std::int64_t i, int k) noexcept {
+  Scalar& s = params_[i].scalars[k];
+  s.value = 0.0;
+  s.dtype = DType::f32;
+  s.live = false;
+}
+
+void ParamTable::bind_scalar_mirror(std::int64_t i, int k, void* mirror, DType dtype,
+                                    bool live) noexcept {
+  Scalar& s = params_[i].scalars[k];
+  s.mirror = mirror;
+  s.dtype = dtype;
+  s.live = live;
+  s.value = live ? read_scalar(mirror, dtype) : 0.0;
 }
 
 void ParamTable::remove_interval(const void* data) {

@@ -23,11 +23,25 @@ from .gradcheck import (
     numerical_hessian,
 )
 from .minimize import OptimizeResult, minimize
-from .optim import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, RMSprop, Rprop
+from .optim import (
+    ASGD,
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Lion,
+    NAdam,
+    RAdam,
+    RMSprop,
+    Rprop,
+)
 from .regularizers import L1, L2, ElasticNet, Regularizer
 
 __version__: str = _core.__version__
 __all__ = [
+    "ASGD",
     "L1",
     "L2",
     "SGD",
@@ -40,7 +54,9 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "Lion",
+    "NAdam",
     "OptimizeResult",
+    "RAdam",
     "RMSprop",
     "Regularizer",
     "Rprop",

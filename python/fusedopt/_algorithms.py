@@ -63,6 +63,7 @@ def numpy_optimizer(
         or declaration.docstring(torch=False, params_doc=PARAMS_DOC, step_doc=STEP_DOC),
         "declaration": declaration,
         "state_names": declaration.state_names,
+        "scalar_names": declaration.scalar_names,
         "has_step": declaration.has_step,
         "load_overrides": dict(declaration.fixed),
     }

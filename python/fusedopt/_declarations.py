@@ -2,7 +2,9 @@
 
 A :class:`Declaration` names the C++ kernel (``csrc/include/fusedopt/
 optimizers/``, which declares the state buffers: their names, when a
-configuration uses them, their initial values) and lists the
+configuration uses them, their initial values; and the per-parameter scalar
+states, such as NAdam's ``mu_product``: their names, initial values and update)
+and lists the
 hyperparameters in torch.optim's signature order, with defaults and checks.
 Everything else is derived from it:
 
@@ -150,6 +152,12 @@ class Declaration:
         return tuple(self._core_info["states"])
 
     @property
+    def scalar_names(self) -> tuple[str, ...]:
+        """The per-parameter scalar states besides ``step`` (torch's 0-d tensors,
+        float32 when made), in the kernel's order."""
+        return tuple(self._core_info["scalars"])
+
+    @property
     def has_step(self) -> bool:
         """The state carries torch's per-parameter ``step`` count."""
         return bool(self._core_info["has_step"])
@@ -206,7 +214,7 @@ class Declaration:
                 lines.append(f"    {h.doc}")
         states = ", ".join(
             f"``{name}``" + (f" ({self.state_doc[name]})" if name in self.state_doc else "")
-            for name in (("step",) if self.has_step else ()) + self.state_names
+            for name in (("step",) if self.has_step else ()) + self.scalar_names + self.state_names
         )
         lines += ["", "Notes", "-----", f"State per parameter (torch's names): {states}."]
         if self.fixed:
@@ -533,6 +541,119 @@ The formula of the lion-pytorch package (torch.optim has no Lion); sign(0) = 0.
     in_torch=False,
 )
 
+NADAM = Declaration(
+    name="NAdam",
+    kernel="nadam",
+    summary="NAdam (Dozat 2016): Adam with Nesterov momentum, fused; NAdamW if decoupled.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ          (θ ← θ·(1 − lr·weight_decay) if decoupled)
+μₜ ← β1·(1 − ½·0.96^(t·momentum_decay))
+π ← π·μₜ                        (mu_product, starts at 1)
+m ← β1·m + (1 − β1)·g
+v ← β2·v + (1 − β2)·g²
+den ← √(v / (1 − β2ᵗ)) + eps
+θ ← θ − lr·(1 − μₜ)/(1 − π) · g/den − lr·μₜ₊₁/(1 − π·μₜ₊₁) · m/den
+
+t counts the steps that had a gradient. μₜ, μₜ₊₁ and the step sizes are
+computed in double precision; π is a 0-d float32 value per parameter, and
+π·μₜ is rounded in float32 (μₜ too) as torch's in-place update of its 0-d
+tensor rounds (float64 once a checkpoint loaded into float64 parameters made
+it float64, as torch's load_state_dict does).
+""",
+    hypers=(
+        lr(2e-3),
+        _ADAM_HYPERS["betas"],
+        _ADAM_HYPERS["eps"],
+        weight_decay(),
+        Hyper("momentum_decay", 4e-3, V.nonneg, "How fast μₜ warms up to β1."),
+        Hyper(
+            "decoupled_weight_decay",
+            False,
+            V.flag,
+            "Decay θ by lr·weight_decay instead of adding it to g (NAdamW).",
+            "bool",
+        ),
+        FOREACH.kw(),
+        MAXIMIZE.kw(),
+        CAPTURABLE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+    state_doc={"mu_product": "the product of the μₜ so far, a 0-d array"},
+)
+
+RADAM = Declaration(
+    name="RAdam",
+    kernel="radam",
+    summary="RAdam (Liu et al. 2020): Adam with a rectified adaptive step, fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ          (θ ← θ·(1 − lr·weight_decay) if decoupled)
+m ← β1·m + (1 − β1)·g
+v ← β2·v + (1 − β2)·g²
+ρ∞ ← 2/(1 − β2) − 1;  ρₜ ← ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ)
+if ρₜ > 5:
+    r ← √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))
+    θ ← θ − lr·r·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + eps)
+else:
+    θ ← θ − lr/(1 − β1ᵗ) · m
+
+t counts the steps that had a gradient; ρₜ, r and the bias corrections are
+computed in double precision (with β2 = 0.999 the switch comes at t = 6).
+""",
+    hypers=(
+        lr(1e-3),
+        _ADAM_HYPERS["betas"],
+        _ADAM_HYPERS["eps"],
+        weight_decay(),
+        Hyper(
+            "decoupled_weight_decay",
+            False,
+            V.flag,
+            "Decay θ by lr·weight_decay instead of adding it to g (as AdamW).",
+            "bool",
+        ),
+        FOREACH.kw(),
+        MAXIMIZE.kw(),
+        CAPTURABLE.kw(),
+        DIFFERENTIABLE.kw(),
+    ),
+)
+
+ASGD = Declaration(
+    name="ASGD",
+    kernel="asgd",
+    summary="Averaged SGD (Polyak & Juditsky 1992), fused.",
+    rule="""
+g ← −g                          if maximize
+g ← g + weight_decay·θ
+θ ← θ·(1 − lambd·η) − η·g
+a ← θ                           if μ = 1 (every step up to t0 + 1)
+a ← a + μ·(θ − a)               otherwise
+η ← lr / (1 + lambd·lr·t)^alpha;  μ ← 1 / max(1, t − t0)   (for the next step)
+
+t counts the steps that had a gradient. η starts at lr (the group's at the
+first step) and μ at 1; both are 0-d values per parameter, float32 as torch
+computes them (in double, then rounded to float32).
+""",
+    hypers=(
+        lr(1e-2),
+        Hyper("lambd", 1e-4, V.nonneg, "Decay term of η."),
+        Hyper("alpha", 0.75, V.finite, "Power of η's decay."),
+        Hyper("t0", 1e6, V.finite, "Step after which the iterates are averaged."),
+        weight_decay(),
+        FOREACH,
+        MAXIMIZE,
+        DIFFERENTIABLE,
+        CAPTURABLE,
+    ),
+    state_doc={
+        "eta": "the step size, a 0-d array",
+        "mu": "the averaging weight, a 0-d array",
+        "ax": "the average of the iterates",
+    },
+)
+
 #: Every optimizer, in the order the docs list them.
 DECLARATIONS: tuple[Declaration, ...] = (
     SGD,
@@ -544,4 +665,7 @@ DECLARATIONS: tuple[Declaration, ...] = (
     ADAMAX,
     ADADELTA,
     RPROP,
+    NADAM,
+    RADAM,
+    ASGD,
 )

@@ -62,6 +62,8 @@ class Optimizer:
 
     #: names of the state buffers, in the order the C++ core indexes them
     state_names: ClassVar[tuple[str, ...]] = ()
+    #: names of the per-parameter scalar states besides ``step`` (0-d arrays)
+    scalar_names: ClassVar[tuple[str, ...]] = ()
     #: whether the state carries torch's per-parameter ``step`` count
     has_step: ClassVar[bool] = True
     #: group entries that load_state_dict sets whatever the checkpoint says
@@ -125,11 +127,13 @@ class Optimizer:
         raise NotImplementedError
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:
-        """Parameter ``index``'s step count and live state buffers (views)."""
+        """Parameter ``index``'s step count and live state: scalar states as
+        0-d arrays (copies), buffers as views."""
         raise NotImplementedError
 
     def _storage_load(self, states: list[tuple[int, dict[str, np.ndarray]]]) -> None:
-        """Replace every parameter's state with copies of ``states[index]``, at once."""
+        """Replace every parameter's state with copies of ``states[index]``, at
+        once (scalar states as 0-d float32 or float64 arrays, kept in that type)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ public API
@@ -188,9 +192,10 @@ class Optimizer:
 
     @property
     def state(self) -> dict[int, dict[str, Any]]:
-        """Live state by parameter index: ``{'step': int, name: array view}``.
+        """Live state by parameter index: ``{'step': int, name: array}``.
 
-        Writing into the arrays changes the optimizer's state.
+        Buffers are views: writing into them changes the optimizer's state.
+        Scalar states (NAdam's ``mu_product``, ...) are 0-d copies, like ``step``.
         """
         with self._in_use:
             return self._state_entries()
@@ -358,7 +363,7 @@ class Optimizer:
         label = f"state_dict['state'][{index}]"
         if not isinstance(entry, Mapping):
             raise ValueError(f"{label} must be a dict")
-        allowed = {*self.state_names, *(("step",) if self.has_step else ())}
+        allowed = {*self.state_names, *self.scalar_names, *(("step",) if self.has_step else ())}
         unknown = set(entry) - allowed
         if unknown:
             raise ValueError(
@@ -380,6 +385,10 @@ class Optimizer:
             # Always a copy: the source may be a view of this optimizer's own
             # state, or of a parameter; the core never keeps the caller's memory.
             arrays[name] = np.array(value, dtype=param.dtype, order="C", copy=True)
+        for name in self.scalar_names:
+            if name not in entry:
+                raise ValueError(f"{label} has no {name!r}")
+            arrays[name] = _scalar_state(entry[name], f"{label}['{name}']")
         step = 1 if arrays else 0  # SGD keeps no count: a buffer means it has started
         if self.has_step:
             if "step" not in entry:
@@ -391,6 +400,27 @@ class Optimizer:
                 raise ValueError(f"{label}['step'] must be a whole number, got {float(raw)}")
             step = int(float(raw))
         return step, arrays
+
+
+def _scalar_state(value: Any, label: str) -> np.ndarray:
+    """A scalar state (torch's 0-d tensor) as a 0-d array of a storage dtype.
+
+    An array of a storage dtype (float32, float64, bfloat16, float16: torch's
+    load casts these to the parameter's dtype) keeps it (the value is restored
+    exactly, and later steps round in that type as torch's would); a number or
+    another real dtype becomes float32, as torch's ``__setstate__`` makes it.
+    """
+    raw = _as_array(value, label)
+    if raw.dtype.kind not in "iuf" and not V.is_bfloat16(raw.dtype):
+        raise TypeError(f"{label} has dtype {raw.dtype}, expected a real number")
+    if raw.size != 1:
+        raise ValueError(f"{label} has shape {raw.shape}, expected one number (a 0-d array)")
+    native = raw.dtype.newbyteorder("=")
+    keep = hasattr(value, "dtype") and V.is_step_dtype(native)
+    out = np.array(raw.reshape(()), dtype=native if keep else np.float32)
+    if not np.isfinite(out):
+        raise ValueError(f"{label} must be finite, got {float(out)!r}")
+    return out
 
 
 def _as_array(value: Any, label: str) -> np.ndarray:

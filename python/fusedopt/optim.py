@@ -16,7 +16,20 @@ from . import _validation as V
 from ._algorithms import numpy_optimizer
 from ._optimizer import Optimizer
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop", "Rprop"]
+__all__ = [
+    "ASGD",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "NAdam",
+    "RAdam",
+    "RMSprop",
+    "Rprop",
+]
 
 
 class FusedOptimizer(Optimizer):
@@ -72,3 +85,6 @@ Lion = numpy_optimizer(D.LION, FusedOptimizer, module=__name__)
 Adamax = numpy_optimizer(D.ADAMAX, FusedOptimizer, module=__name__)
 Adadelta = numpy_optimizer(D.ADADELTA, FusedOptimizer, module=__name__)
 Rprop = numpy_optimizer(D.RPROP, FusedOptimizer, module=__name__)
+NAdam = numpy_optimizer(D.NADAM, FusedOptimizer, module=__name__)
+RAdam = numpy_optimizer(D.RADAM, FusedOptimizer, module=__name__)
+ASGD = numpy_optimizer(D.ASGD, FusedOptimizer, module=__name__)

@@ -21,6 +21,7 @@ from ._optimizer import Optimizer
 from .regularizers import Regularizer
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",
@@ -28,6 +29,8 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lion",
+    "NAdam",
+    "RAdam",
     "RMSprop",
     "Rprop",
     "regularizer_grad",
@@ -129,7 +132,9 @@ class ReferenceOptimizer(Optimizer):
         for index, param, grad in work:
             state = self._ref_state[index]
             state["step"] += 1
-            _update_in_math_dtype(self._update, param, grad, state, group_of[index])
+            _update_in_math_dtype(
+                self._update, param, grad, state, group_of[index], self.declaration.state_names
+            )
 
     def _check_registered_params(self) -> None:
         """Each group's 'params' holds the arrays it was built with (the C++ core's check)."""
@@ -167,15 +172,22 @@ class ReferenceOptimizer(Optimizer):
 
 
 def _update_in_math_dtype(
-    update: Any, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]
+    update: Any,
+    p: np.ndarray,
+    g: np.ndarray,
+    state: dict[str, Any],
+    group: Mapping[str, Any],
+    buffers: tuple[str, ...],
 ) -> None:
     """``update(p, g, state, group)`` computed in the math dtype (float64 for
-    float64 parameters, else float32), as the kernels do: every buffer of
-    another dtype (bfloat16, float16) is converted to it first, and the
-    parameter and state are rounded back to their own dtypes (nearest even)
-    after the whole update. New state gets the parameter's dtype, as torch's."""
+    float64 parameters, else float32), as the kernels do: the parameter, the
+    gradient and every state buffer (``buffers``: elementwise state) of another
+    dtype (bfloat16, float16) are converted to it first, and the parameter and
+    buffers rounded back to their own dtypes (nearest even) after the whole
+    update. New buffers get the parameter's dtype, as torch's. Scalar states
+    (0-d, torch rounds them in their own dtype) are left as they are."""
     math = V.math_dtype(p.dtype)
-    arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+    arrays = {k: v for k, v in state.items() if k in buffers}
     if all(a.dtype == math for a in (p, g, *arrays.values())):
         update(p, g, state, group)
         return
@@ -186,8 +198,10 @@ def _update_in_math_dtype(
     for k, v in work.items():
         if k in arrays:
             arrays[k][...] = v.astype(arrays[k].dtype)
+        elif k in buffers:
+            state[k] = v.astype(p.dtype)
         else:
-            state[k] = v.astype(p.dtype) if isinstance(v, np.ndarray) else v
+            state[k] = v
 
 
 def _reference(declaration: D.Declaration, update: Any, **methods: Any) -> Any:
@@ -379,6 +393,104 @@ def _lion(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[st
     _prox(p, lr, group)
 
 
+def _scalar(state: dict[str, Any], name: str, initial: float) -> np.ndarray:
+    """A scalar state: a 0-d array, float32 when made (torch's 0-d tensor);
+    a loaded one keeps its dtype. Updating it in place rounds in that dtype."""
+    return state.setdefault(name, np.array(initial, dtype=np.float32))
+
+
+def _nadam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.NAdam's update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    psi = group["momentum_decay"]
+    t = state["step"]
+    mu_product = _scalar(state, "mu_product", 1.0)
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            p *= 1 - lr * wd
+        else:
+            g = g + wd * p
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+    # torch's mu_product *= mu: mu rounded to the 0-d tensor's dtype, then the product.
+    mu_product[...] = mu_product * mu_product.dtype.type(mu)
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    v[...] = beta2 * v + (1 - beta2) * g * g
+    den = np.sqrt(v / (1 - beta2**t)) + eps
+    product = float(mu_product)
+    p += (-lr * (1.0 - mu) / (1.0 - product)) * (g / den)
+    p += ((-lr * mu_next) / (1.0 - product * mu_next)) * (m / den)
+    _prox(p, (lr, den), group)
+
+
+def radam_rectification(beta2: float, t: int) -> float | None:
+    """RAdam's variance rectification r at step t, or None while ρₜ ≤ 5 (no
+    adaptive step yet): torch's formula in Python floats."""
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * (beta2**t) / (1 - beta2**t)
+    if not rho_t > 5.0:
+        return None
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+
+
+def _radam(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.RAdam's update of one parameter, in place."""
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    t = state["step"]
+    if group["maximize"]:
+        g = -g
+    g = g + _penalty(p, group)  # the loss's gradient, at θ before the decay
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            p *= 1 - lr * wd
+        else:
+            g = g + wd * p
+    m = state.setdefault("exp_avg", np.zeros_like(p))
+    v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+    m[...] = beta1 * m + (1 - beta1) * g
+    v[...] = beta2 * v + (1 - beta2) * g * g
+    bias1 = 1 - beta1**t
+    bias2 = 1 - beta2**t
+    rect = radam_rectification(beta2, t)
+    if rect is None:
+        p -= (m / bias1) * lr
+        _prox(p, lr / bias1, group)
+        return
+    den = np.sqrt(v) + eps
+    p -= (m / bias1) * lr * (bias2**0.5 / den) * rect
+    _prox(p, (lr * rect * bias2**0.5 / bias1, den), group)
+
+
+def _asgd(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
+    """torch.optim.ASGD's update of one parameter, in place."""
+    lr, lambd, alpha, t0, wd = (group[k] for k in ("lr", "lambd", "alpha", "t0", "weight_decay"))
+    eta = _scalar(state, "eta", lr)  # torch: as_tensor(lr, float32) at the first step
+    mu = _scalar(state, "mu", 1.0)
+    ax = state.setdefault("ax", np.zeros_like(p))
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        g = g + wd * p
+    g = g + _penalty(p, group)
+    eta_value = float(eta)
+    p *= 1 - lambd * eta_value
+    p -= eta_value * g
+    _prox(p, eta_value, group)
+    if float(mu) != 1:
+        ax += (p - ax) * mu.astype(p.dtype)  # torch multiplies by the 0-d mu in p's dtype
+    else:
+        ax[...] = p
+    # torch: the Python floats as float32 tensors (as_tensor), copied into the 0-d state.
+    t = state["step"]
+    eta[...] = np.float32(lr / ((1 + lambd * lr * t) ** alpha))
+    mu[...] = np.float32(1 / max(1, t - t0))
+
+
 SGD = _reference(D.SGD, _sgd)
 RMSprop = _reference(D.RMSPROP, _rmsprop)
 Adam = _reference(D.ADAM, _adam)
@@ -390,3 +502,6 @@ Lion = _reference(D.LION, _lion)
 Adamax = _reference(D.ADAMAX, _adamax)
 Adadelta = _reference(D.ADADELTA, _adadelta)
 Rprop = _reference(D.RPROP, _rprop)
+NAdam = _reference(D.NADAM, _nadam)
+RAdam = _reference(D.RADAM, _radam)
+ASGD = _reference(D.ASGD, _asgd)

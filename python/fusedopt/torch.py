@@ -56,7 +56,20 @@ from . import _core
 from . import _declarations as D
 from . import _validation as V
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "RMSprop", "Rprop"]
+__all__ = [
+    "ASGD",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "NAdam",
+    "RAdam",
+    "RMSprop",
+    "Rprop",
+]
 
 # The storage types of the C++ core, in its DType order.
 _STORAGE_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
@@ -410,8 +423,9 @@ class _FusedTorchOptimizer(Optimizer):
         return lists, hypers, tuple(names)
 
     def _names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
-        """Every state entry a step writes: the buffers, and torch's 'step' count."""
-        required = self._required(group)
+        """Every state entry a step writes: the buffers, the scalar states and
+        torch's 'step' count."""
+        required = (*self._required(group), *self.declaration.scalar_names)
         return (*required, "step") if self.declaration.has_step else required
 
     # ------------------------------------------------------------ building a core
@@ -498,9 +512,47 @@ class _FusedTorchOptimizer(Optimizer):
         if self.declaration.has_step:
             step, count = self._step_tensor(i, entry, previous)
             bound["step"] = step
-        core.bind_torch(i, buffers, step, count)
+        scalars = []
+        for name, initial in core.scalars_for(hyper).items():
+            given = entry.get(name)
+            if given is None:  # made as torch makes it, holding no state yet
+                if entry:
+                    raise ValueError(f"the state of params[{i}] has no {name!r}")
+                bound[name] = torch.tensor(initial, dtype=torch.float32)
+                scalars.append((name, bound[name], False))
+                continue
+            bound[name] = self._scalar_tensor(i, name, given)
+            scalars.append((name, bound[name], True))
+        core.bind_torch(i, buffers, step, count, scalars)
         changes = {name: t for name, t in bound.items() if t is not entry.get(name)}
         return bound, (entry, changes)
+
+    @staticmethod
+    def _scalar_tensor(i: int, name: str, given: Any) -> torch.Tensor:
+        """A scalar state (NAdam's mu_product, ...) as the one-element float32 or
+        float64 tensor the core writes it into after each step: the entry's
+        own tensor, updated in place as torch updates it, or for a number a
+        new float32 one, as torch's ``__setstate__`` makes it."""
+        label = f"state {name!r} of params[{i}]"
+        if isinstance(given, numbers.Real) and not isinstance(given, bool):
+            made = torch.tensor(float(given), dtype=torch.float32)
+            if not math.isfinite(float(made)):
+                raise ValueError(f"{label} must be finite, got {given!r}")
+            return made
+        if not isinstance(given, torch.Tensor):
+            raise TypeError(f"{label} must be a tensor or a number, got {type(given).__name__}")
+        if given.device.type != "cpu" or given.layout is not torch.strided:
+            raise ValueError(
+                f"{label} must be a dense CPU tensor, got {given.layout} on {given.device}"
+            )
+        if given.dtype not in _DTYPE_NAMES:
+            raise TypeError(f"{label} has dtype {given.dtype}; expected float32 or float64")
+        if given.numel() != 1:
+            raise ValueError(f"{label} has shape {tuple(given.shape)}; expected one element")
+        _check_storage_covers(given, label)
+        if not math.isfinite(float(given)):
+            raise ValueError(f"{label} must be finite, got {float(given)!r}")
+        return given
 
     def _state_tensor(
         self, i: int, name: str, given: Any, p: torch.Tensor, in_place: bool
@@ -538,7 +590,11 @@ class _FusedTorchOptimizer(Optimizer):
         label = f"state 'step' of params[{i}]"
         given = entry.get("step")
         if given is None:
-            kept = [n for n in self.declaration.state_names if entry.get(n) is not None]
+            kept = [
+                n
+                for n in (*self.declaration.scalar_names, *self.declaration.state_names)
+                if entry.get(n) is not None
+            ]
             if kept:
                 raise ValueError(f"the state of params[{i}] has {kept[0]!r} but no 'step'")
             return torch.tensor(0.0), 0
@@ -685,6 +741,9 @@ Lion = _torch_optimizer(D.LION)
 Adamax = _torch_optimizer(D.ADAMAX)
 Adadelta = _torch_optimizer(D.ADADELTA)
 Rprop = _torch_optimizer(D.RPROP)
+NAdam = _torch_optimizer(D.NADAM)
+RAdam = _torch_optimizer(D.RADAM)
+ASGD = _torch_optimizer(D.ASGD)
 
 
 class LBFGS(Optimizer):

@@ -19,11 +19,26 @@
 //     };
 //   };
 //
+// and, if it keeps per-tensor scalar states (torch's 0-d tensors besides
+// 'step', e.g. NAdam's mu_product), these too:
+//
+//     enum Scalar : int { mu_product, kScalars };   // its scalars
+//     static constexpr const char* scalars[kScalars] = {"mu_product"};  // torch's names
+//     static double scalar_initial(const Hyper& h, int k);  // value before the first step
+//     // Each scalar after step t.step, from t.scalar (before it) and the
+//     // hyperparameters; round with t.rounded(k, x) where torch rounds.
+//     static void advance(const Hyper& h, const TensorStep& t, double* next);
+//
+// The generic step calls advance() while planning, passes the values before
+// and after to coeffs() (TensorStep::scalar, TensorStep::next), and stores the
+// new values only after the kernel ran: a step that fails changes none.
+//
 // and its kernel in csrc/kernels/optimizers/. Everything else (the generic
 // step in fused_step.cpp, the bindings' reading of hyperparameters by name,
 // the state names Python sees) is derived from the declaration; the list of
 // optimizers is FUSEDOPT_OPTIMIZERS in fusedopt/optimizers.hpp.
 #include <cstdint>
+#include <type_traits>
 
 #include "fusedopt/param_table.hpp"
 
@@ -57,6 +72,33 @@ struct RegularizerHyper {
 struct TensorStep {
   std::int64_t step;             // this step's count t (1 on the first step)
   bool first[kMaxStates];        // buffer k held no state before this step
+  double scalar[kMaxScalars];    // scalar state k before this step (its initial
+                                 // value if it has none yet)
+  double next[kMaxScalars];      // and after it (the declaration's advance())
+  DType scalar_dtype[kMaxScalars];  // the type scalar k is kept in
+
+  // x rounded to the type scalar k is kept in, as torch's in-place update of
+  // a 0-d tensor of that dtype rounds.
+  double rounded(int k, double x) const noexcept { return round_to(scalar_dtype[k], x); }
+};
+
+// The per-tensor scalar states of declaration Opt (fusedopt/optimizer.hpp's
+// second list); none when it declares no kScalars.
+template <class Opt, class = void>
+struct ScalarsOf {
+  static constexpr int count = 0;
+  static const char* name(int) noexcept { return nullptr; }
+  static double initial(const typename Opt::Hyper&, int) { return 0.0; }
+  static void advance(const typename Opt::Hyper&, const TensorStep&, double*) {}
+};
+template <class Opt>
+struct ScalarsOf<Opt, std::void_t<decltype(Opt::kScalars)>> {
+  static constexpr int count = Opt::kScalars;
+  static const char* name(int k) noexcept { return Opt::scalars[k]; }
+  static double initial(const typename Opt::Hyper& h, int k) { return Opt::scalar_initial(h, k); }
+  static void advance(const typename Opt::Hyper& h, const TensorStep& t, double* next) {
+    Opt::advance(h, t, next);
+  }
 };
 
 // -1 when maximizing: the sign the gradient is multiplied by.

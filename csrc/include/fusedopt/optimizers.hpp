@@ -8,7 +8,10 @@
 #include "fusedopt/optimizers/adagrad.hpp"
 #include "fusedopt/optimizers/adam.hpp"
 #include "fusedopt/optimizers/adamax.hpp"
+#include "fusedopt/optimizers/asgd.hpp"
 #include "fusedopt/optimizers/lion.hpp"
+#include "fusedopt/optimizers/nadam.hpp"
+#include "fusedopt/optimizers/radam.hpp"
 #include "fusedopt/optimizers/rmsprop.hpp"
 #include "fusedopt/optimizers/rprop.hpp"
 #include "fusedopt/optimizers/sgd.hpp"
@@ -21,4 +24,7 @@
   X(Lion)                      \
   X(Adamax)                    \
   X(Adadelta)                  \
-  X(Rprop)
+  X(Rprop)                     \
+  X(Nadam)                     \
+  X(Radam)                     \
+  X(Asgd)
