@@ -139,6 +139,7 @@ def _bad_values() -> dict[Any, list[tuple[str, Any, type]]]:
         V.betas: [(1.0, 0.9), (-0.1, 0.9), (0.9, 1.0), (0.9, nan), (0.9,), (0.9, 0.99, 0.999), 0.9],
         D._etas: [(0.0, 1.2), (1.0, 1.2), (0.5, 1.0), (0.5, inf), (nan, 1.2), (0.5,), "ab", 0.5],
         D._step_sizes: [(-1e-6, 50), (1.0, 0.5), (inf, inf), (nan, 50), (0.0, nan), (1e-6,), 1e-6],
+        V.check_state_dtype: ["int8", "float8", "bf16", "", 32],
     }
     out: dict[Any, list[tuple[str, Any, type]]] = {
         check: [(repr(v), v, ValueError) for v in vs] for check, vs in values.items()

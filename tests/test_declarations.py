@@ -15,11 +15,12 @@ import fusedopt as fo
 import fusedopt.reference as ref
 import fusedopt.torch as ft
 from fusedopt import _core
-from fusedopt._declarations import DECLARATIONS, Declaration
+from fusedopt._declarations import DECLARATIONS, STORAGE_OPTIONS, Declaration
 
 from ._declared import peer_grid, torch_peer
 
 REGULARIZER_FIELDS = {"l1", "l2", "l1_proximal"}
+OURS = {h.name for h in STORAGE_OPTIONS}  # fusedopt's own arguments, in both front ends
 
 
 def _ids(d: Declaration) -> str:
@@ -31,8 +32,10 @@ def _described(sig: inspect.Signature) -> list[tuple[str, Any, Any]]:
 
 
 def _shared(ours: dict[str, Any], theirs: dict[str, Any], decl: Declaration) -> None:
-    """torch.optim's optimizers: the same; another package's (Lion): the same
-    on the options both have, and fusedopt keeps every option the formula needs."""
+    """torch.optim's optimizers: the same (besides fusedopt's storage options);
+    another package's (Lion): the same on the options both have, and fusedopt
+    keeps every option the formula needs."""
+    ours = {k: v for k, v in ours.items() if k not in OURS}
     if decl.in_torch:
         assert ours == theirs
         return
@@ -43,7 +46,9 @@ def _shared(ours: dict[str, Any], theirs: dict[str, Any], decl: Declaration) -> 
 
 @pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
 def test_torch_class_has_its_peers_signature(decl: Declaration) -> None:
-    ours = _described(inspect.signature(getattr(ft, decl.name)))
+    described = _described(inspect.signature(getattr(ft, decl.name)))
+    ours = [d for d in described if d[0] not in OURS]
+    assert [d[0] for d in described[len(ours) :]] == [h.name for h in STORAGE_OPTIONS]
     theirs = _described(inspect.signature(torch_peer(decl.name)))
     if decl.in_torch:
         assert ours == theirs
@@ -61,8 +66,8 @@ def test_torch_class_has_its_peers_defaults(decl: Declaration) -> None:
 @pytest.mark.parametrize("decl", DECLARATIONS, ids=_ids)
 def test_numpy_classes_take_torchs_hyperparameters_and_a_regularizer(decl: Declaration) -> None:
     torch_names = [n for n, _, _ in _described(inspect.signature(getattr(ft, decl.name)))]
-    compat = {"foreach", "fused", "capturable", "differentiable"}
-    expected = [n for n in torch_names if n not in compat] + ["regularizer"]
+    compat = {"foreach", "fused", "capturable", "differentiable"} | OURS
+    expected = [n for n in torch_names if n not in compat] + ["regularizer", *sorted(OURS)]
     for cls in (getattr(fo, decl.name), getattr(ref, decl.name)):
         assert [n for n, _, _ in _described(inspect.signature(cls))] == expected
         w = np.zeros(2)

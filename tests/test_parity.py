@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import fusedopt as fo
+import fusedopt._validation as V
 import fusedopt.reference as ref
 
 from ._declared import NAMES, case_id, option_grid
@@ -116,32 +117,48 @@ def test_param_groups_and_mixed_dtypes(isa: str, name: str) -> None:
     bound.assert_close(named_arrays(fused))  # each array against its own dtype's bound
 
 
-# (parameter dtype, gradient dtype): buffers of different dtypes, float32 math.
+# (parameter dtype, gradient dtype, state_dtype): buffers of different dtypes, float32 math.
 MIXED = [
-    (np.float32, bfloat16),  # autocast-style: bfloat16 gradients into float32 weights
-    (np.float32, np.float16),
-    (bfloat16, np.float32),
-    (np.float16, bfloat16),
+    (np.float32, bfloat16, None),  # autocast-style: bfloat16 gradients into float32 weights
+    (np.float32, np.float16, None),
+    (bfloat16, np.float32, None),
+    (np.float16, bfloat16, None),
+    (np.float32, np.float32, "bfloat16"),  # half the state's bytes
+    (np.float32, bfloat16, "bfloat16"),
+    (bfloat16, bfloat16, "float32"),
+    (np.float16, np.float16, "float32"),
+    (np.float32, np.float32, "float16"),
 ]
 
 
-@pytest.mark.parametrize("dtypes", MIXED, ids=lambda d: f"{np.dtype(d[0])}-{np.dtype(d[1])}")
-@pytest.mark.parametrize("case", CASES[::2], ids=case_id)
+@pytest.mark.parametrize(
+    "dtypes", MIXED, ids=lambda d: "-".join(np.dtype(x).name for x in d[:2]) + f"-state={d[2]}"
+)
+@pytest.mark.parametrize("case", CASES[::5], ids=case_id)
 def test_mixed_buffer_dtypes(isa: str, case: tuple[str, dict[str, Any]], dtypes: Any) -> None:
     """A gradient of another dtype than its parameter is read as it is (no
-    conversion to the parameter's dtype first), on every ISA path."""
+    conversion to the parameter's dtype first), state kept in its group's
+    state_dtype, on every ISA path."""
     name, config = case
-    param_dtype, grad_dtype = dtypes
+    param_dtype, grad_dtype, state_dtype = dtypes
     rng = np.random.default_rng(zlib.crc32(case_id(case).encode()))
     params = [rng.standard_normal(shape).astype(param_dtype) for shape in SHAPES]
+    config = {**config, "state_dtype": state_dtype}
     fused = getattr(fo, name)(params, lr=LR, **config)
     reference = getattr(ref, name)([p.copy() for p in params], lr=LR, **config)
-    coarsest = max((np.dtype(param_dtype), np.dtype(grad_dtype)), key=unit_roundoff)
+    stored = [np.dtype(param_dtype), np.dtype(grad_dtype)]
+    stored += [V.numpy_dtype(state_dtype)] if state_dtype else []
+    coarsest = max(stored, key=unit_roundoff)
     bound = TrajectoryBound(storage=coarsest)
     for _ in range(STEPS // 2):
         grads = [rng.standard_normal(p.shape).astype(grad_dtype) for p in params]
         step_in_lockstep(fused, reference, list(grads), bound)
     bound.assert_close(named_arrays(fused), f"{isa} {case_id(case)}")
+    for entry in fused.state.values():
+        for key in set(entry) & set(fused.state_names):
+            assert entry[key].dtype == (
+                V.numpy_dtype(state_dtype) if state_dtype else params[0].dtype
+            )
 
 
 def _all_float32_patterns(count: int, seed: int) -> np.ndarray:
@@ -234,3 +251,30 @@ def test_isa_builds_agree_bit_for_bit(case: tuple[str, dict[str, Any]]) -> None:
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("impl", [fo, ref], ids=["fused", "reference"])
+def test_state_dtype_is_fixed_when_parameters_are_added(impl: Any) -> None:
+    """A group's state is stored in the state_dtype it had when its parameters
+    were added: changing it later is refused, naming it, and nothing changes."""
+    params = [np.ones(5, np.float32)]
+    opt = impl.Adam(params, lr=0.1, state_dtype="bfloat16")
+    opt.step([np.ones(5, np.float32)])
+    before = (params[0].copy(), {k: np.copy(v) for k, v in opt.state[0].items()})
+    opt.param_groups[0]["state_dtype"] = "float32"
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['state_dtype'\]"):
+        opt.step([np.ones(5, np.float32)])
+    np.testing.assert_array_equal(params[0], before[0])
+    assert all(np.array_equal(v, before[1][k]) for k, v in opt.state[0].items())
+    opt.param_groups[0]["state_dtype"] = "bfloat16"
+    sd = opt.state_dict()
+    sd["param_groups"][0]["state_dtype"] = None  # a checkpoint's value: converted to ours
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["state_dtype"] == "bfloat16"
+    assert opt.state[0]["exp_avg"].dtype == bfloat16
+
+
+@pytest.mark.parametrize("impl", [fo, ref], ids=["fused", "reference"])
+def test_float64_parameters_keep_float64_state(impl: Any) -> None:
+    with pytest.raises(ValueError, match=r"params\[1\] is float64 .* state_dtype"):
+        impl.SGD([np.ones(2, np.float32), np.ones(2)], lr=0.1, state_dtype="float32")

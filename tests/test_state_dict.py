@@ -31,7 +31,7 @@ SHAPES = ((3, 4), (5,), (2, 3))
 FULL: dict[str, dict[str, Any]] = {name: {"lr": 0.01, **peer_grid(name)[-1]} for name in NAMES}
 PLAIN: dict[str, dict[str, Any]] = {name: {"lr": 0.01} for name in NAMES}
 # Group keys fusedopt adds to torch's (torch's load_state_dict keeps them as they are).
-FUSEDOPT_GROUP_KEYS = {"regularizer"}
+FUSEDOPT_GROUP_KEYS = {"regularizer", "state_dtype"}
 WITH_STEP = tuple(name for name in NAMES if BY_NAME[name].has_step)
 WITH_SCALARS = tuple(name for name in NAMES if BY_NAME[name].scalar_names)
 # Two groups with different hyperparameters (params [0, 1] and [2]).

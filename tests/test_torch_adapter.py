@@ -495,3 +495,28 @@ def test_gradient_whose_storage_was_freed_is_an_error_not_skipped() -> None:
     p.grad.untyped_storage().resize_(0)
     with pytest.raises(ValueError, match="no storage"):
         opt.step()
+
+
+@pytest.mark.parametrize("state_dtype", ["bfloat16", "float16", "float32"])
+def test_state_dtype(state_dtype: str) -> None:
+    """The state of a float32 (or bfloat16) model in another storage type: made
+    so, kept so through torch.optim's state_dict (which casts state to the
+    parameter's dtype), and trained within the bound of the reference."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(7, 5)
+    opt = ft.AdamW(model.parameters(), lr=0.01, state_dtype=state_dtype)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.randn(4, 7)).square().sum().backward()
+        opt.step()
+    dtype = getattr(torch, state_dtype)
+    assert {opt.state[p]["exp_avg"].dtype for p in model.parameters()} == {dtype}
+    theirs = torch.optim.AdamW(model.parameters(), lr=0.01)
+    theirs.load_state_dict(opt.state_dict())  # torch casts the state to float32
+    again = ft.AdamW(model.parameters(), lr=0.01, state_dtype=state_dtype)
+    again.load_state_dict(theirs.state_dict())
+    for p in model.parameters():
+        assert torch.equal(again.state[p]["exp_avg"], opt.state[p]["exp_avg"])
+    model(torch.randn(4, 7)).square().sum().backward()
+    again.step()
+    assert {again.state[p]["exp_avg"].dtype for p in model.parameters()} == {dtype}

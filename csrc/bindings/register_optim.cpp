@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -270,6 +271,17 @@ bool dtype_of(const py::array& a, DType* out) {
   return false;
 }
 
+// A group's `state_dtype` option: the storage type of its parameters'
+// state buffers, or none (each parameter's own type). Python checked it.
+std::optional<DType> group_state_dtype(py::handle hyper) {
+  PyObject* value = PyDict_Check(hyper.ptr()) ? PyDict_GetItemString(hyper.ptr(), "state_dtype") : nullptr;
+  if (!value || value == Py_None) return std::nullopt;
+  const std::string name = py::str(value);
+  for (DType d : kDtypes)
+    if (name == dtype_name(d)) return d;
+  throw py::value_error("internal: unknown state_dtype '" + name + "'");
+}
+
 // Marks a step in progress: the kernels run without the GIL, so a second
 // thread could otherwise enter the same optimizer.
 class Busy {
@@ -338,6 +350,12 @@ class Core {
       arrays.push_back(a);
       dtypes.push_back(dtype);
     }
+    const std::optional<DType> state_dtype = group_state_dtype(hyper);
+    for (std::size_t k = 0; k < dtypes.size(); ++k) {
+      if (state_dtype && (*state_dtype == DType::f64) != (dtypes[k] == DType::f64))
+        throw py::value_error("internal: params[" + std::to_string(k) +
+                              "] cannot keep its state in " + dtype_name(*state_dtype));
+    }
     // What construction-time state needs, read before anything changes.
     std::vector<std::pair<int, double>> made;
     if (algo_->state_at_construction()) made = algo_->used(hyper);
@@ -347,7 +365,8 @@ class Core {
       py::array& a = arrays[k];
       shapes_.emplace_back(a.shape(), a.shape() + a.ndim());
       const std::int64_t i =
-          table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtypes[k], group);
+          table_.add(a.mutable_data(), static_cast<std::int64_t>(a.size()), dtypes[k], group,
+                     state_dtype.value_or(dtypes[k]));
       params_.push_back(std::move(a));
       for (const auto& [state, initial] : made) {
         table_.ensure_state(i, state, initial);

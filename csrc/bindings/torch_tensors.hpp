@@ -391,7 +391,7 @@ class TorchBinding {
       inspect_or_raise(p, entry.layout, &entry.param, i, TorchMemory::kParam, {});
       memory_.add(entry.param.data, entry.layout.bytes(), i, TorchMemory::kParam);
       table.add(reinterpret_cast<void*>(entry.param.data), entry.layout.numel(), entry.layout.dtype,
-                group);
+                group, entry.layout.dtype);  // bind() gives each buffer its tensor's dtype
       ++group_sizes_[static_cast<std::size_t>(group)];
       params_.push_back(std::move(entry));
     }
@@ -411,7 +411,15 @@ class TorchBinding {
     if (entry.bound) throw pybind11::value_error("internal: parameter bound twice");
     for (const auto& [k, tensor, live] : buffers) {
       Bound& b = entry.states.emplace_back();
-      b.layout = entry.layout;
+      // The parameter's shape, in the tensor's own storage type (the adapter
+      // made or converted it to the group's state_dtype).
+      b.layout = layout_of(tensor, TorchMemory::label(i, k, names));
+      if (b.layout.shape != entry.layout.shape)
+        throw pybind11::value_error("internal: " + TorchMemory::label(i, k, names) +
+                                    " does not have its parameter's shape");
+      if ((b.layout.dtype == DType::f64) != (entry.layout.dtype == DType::f64))
+        throw pybind11::value_error("internal: " + TorchMemory::label(i, k, names) +
+                                    " mixes float64 with another type");
       inspect_or_raise(tensor, b.layout, &b.seen, i, k, names);
       memory_.add(b.seen.data, b.layout.bytes(), i, k);
       table.bind_external_state(i, k, reinterpret_cast<void*>(b.seen.data), b.layout.dtype, live);

@@ -40,13 +40,14 @@ void fill(void* data, std::int64_t n, DType dtype, double value) noexcept {
 
 void ParamTable::AlignedFree::operator()(void* p) const noexcept { std::free(p); }
 
-std::int64_t ParamTable::add(void* data, std::int64_t size, DType dtype, int group) {
+std::int64_t ParamTable::add(void* data, std::int64_t size, DType dtype, int group,
+                            DType state_dtype) {
   Param& param = params_.emplace_back();
   param.data = data;
   param.size = size;
   param.dtype = dtype;
   param.group = group;
-  for (Buffer& b : param.state) b.dtype = dtype;
+  for (Buffer& b : param.state) b.dtype = state_dtype;
   add_interval(data, static_cast<std::size_t>(size) * dtype_size(dtype));
   return count() - 1;
 }

@@ -108,6 +108,19 @@ REGULARIZER = Hyper(
     keyword_only=True,
 )
 MAXIMIZE = Hyper("maximize", False, V.flag, "Maximize the objective instead.", "bool")
+#: Both front ends' last argument, in every optimizer (fusedopt's, not torch's).
+STATE_DTYPE = Hyper(
+    "state_dtype",
+    None,
+    V.check_state_dtype,
+    "Storage type of the optimizer's state buffers: None (each parameter's own "
+    "dtype, as torch.optim), 'float32', 'bfloat16' or 'float16'; the math is "
+    "float32 either way. Fixed per group once its parameters are added.",
+    "str | None",
+    keyword_only=True,
+)
+#: fusedopt's own arguments, last in every optimizer of both front ends (not torch's).
+STORAGE_OPTIONS: tuple[Hyper, ...] = (STATE_DTYPE,)
 
 
 def lr(default: float) -> Hyper:
@@ -172,8 +185,8 @@ class Declaration:
         """The constructor's hyperparameters for one front end (NumPy's end
         with ``regularizer``)."""
         if torch:
-            return self.hypers
-        return (*(h for h in self.hypers if not h.torch_only), REGULARIZER)
+            return (*self.hypers, *STORAGE_OPTIONS)
+        return (*(h for h in self.hypers if not h.torch_only), REGULARIZER, *STORAGE_OPTIONS)
 
     def defaults(self, *, torch: bool) -> dict[str, Any]:
         """The constructor's defaults, plus the fixed entries."""
@@ -181,7 +194,7 @@ class Declaration:
 
     def check(self, group: Mapping[str, Any]) -> None:
         """Raise naming the first invalid hyperparameter of a group."""
-        for h in (*self.hypers, REGULARIZER):
+        for h in (*self.hypers, REGULARIZER, *STORAGE_OPTIONS):
             if h.name in group:
                 h.check(group[h.name], h.name)
         for check in self.checks:

@@ -84,6 +84,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self._params: list[np.ndarray] = []
         self._group_sizes: list[int] = []  # parameters per group, as registered
+        self._state_dtypes: list[str | None] = []  # each group's state_dtype, fixed when added
         self._group_keys = frozenset({*self.defaults, "params"})
         self._in_use = _InUse()
         self._init_storage()
@@ -161,10 +162,13 @@ class Optimizer:
             V.check_disjoint(self._params + params, [f"params[{k}]" for k in range(first)] + labels)
             group = {**self.defaults, **param_group, "params": params}
             self._check_group(group)
+            for param, label in zip(params, labels):
+                V.state_dtype_name(group.get("state_dtype"), param.dtype.name, label)
             self._storage_add(params, len(self.param_groups), group)
             self.param_groups.append(group)
             self._params.extend(params)
             self._group_sizes.append(len(params))
+            self._state_dtypes.append(group.get("state_dtype"))
 
     def step(self, grads: list[Any]) -> None:
         """Update every parameter in place from its gradient.
@@ -283,6 +287,12 @@ class Optimizer:
                 f"{sorted(self._group_keys)}"
             )
         self._check_group(group)
+        if group.get("state_dtype") != self._state_dtypes[k]:
+            raise ValueError(
+                f"param_groups[{k}]['state_dtype'] is {group.get('state_dtype')!r}, but the "
+                f"group's state is stored as {self._state_dtypes[k]!r} (None: each "
+                "parameter's dtype): it is fixed when the parameters are added"
+            )
 
     def _state_entries(self) -> dict[int, dict[str, Any]]:
         out: dict[int, dict[str, Any]] = {}
@@ -324,6 +334,8 @@ class Optimizer:
                         )
                     group[key] = ours[key]
             group.update(self.load_overrides)
+            # The state's storage type is the optimizer's: loaded state is converted to it.
+            group["state_dtype"] = self._state_dtypes[g]
             self._check_group(group)
             groups.append(group)
             order.extend(indices)
@@ -359,6 +371,13 @@ class Optimizer:
                 raise TypeError(f"{label}['params'] must hold int indices, got {index!r}")
         return list(indices)
 
+    def _buffer_dtype(self, index: int) -> np.dtype:
+        """The dtype of parameter ``index``'s state buffers."""
+        group = int(np.searchsorted(np.cumsum(self._group_sizes), index, side="right"))
+        param = self._params[index]
+        name = V.state_dtype_name(self._state_dtypes[group], param.dtype.name, f"params[{index}]")
+        return V.numpy_dtype(name)
+
     def _validate_entry(self, index: int, entry: Any) -> tuple[int, dict[str, np.ndarray]]:
         label = f"state_dict['state'][{index}]"
         if not isinstance(entry, Mapping):
@@ -384,7 +403,7 @@ class Optimizer:
                 )
             # Always a copy: the source may be a view of this optimizer's own
             # state, or of a parameter; the core never keeps the caller's memory.
-            arrays[name] = np.array(value, dtype=param.dtype, order="C", copy=True)
+            arrays[name] = np.array(value, dtype=self._buffer_dtype(index), order="C", copy=True)
         for name in self.scalar_names:
             if name not in entry:
                 raise ValueError(f"{label} has no {name!r}")

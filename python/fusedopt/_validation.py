@@ -33,6 +33,42 @@ def math_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
+#: The values of the optimizers' ``state_dtype`` option besides None.
+STATE_DTYPES = ("float32", "bfloat16", "float16")
+
+
+def check_state_dtype(value: Any, name: str) -> None:
+    if value is not None and value not in STATE_DTYPES:
+        raise ValueError(f"{name} must be None or one of {STATE_DTYPES}, got {value!r}")
+
+
+def state_dtype_name(state_dtype: str | None, own: str, label: str) -> str:
+    """The dtype name of a parameter's state buffers under a group's
+    ``state_dtype`` (None: the parameter's own dtype, named ``own``). float64
+    math mixes with no other type: a float64 parameter with another state
+    dtype is refused, naming the parameter (``label``)."""
+    chosen = own if state_dtype is None else state_dtype
+    if (own == "float64") != (chosen == "float64"):
+        raise ValueError(
+            f"{label} is {own} and its group's state_dtype is {state_dtype!r}: float64 "
+            "parameters keep float64 state (float64 math mixes with no other type)"
+        )
+    return chosen
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    """The NumPy dtype of a storage type's name ('bfloat16': ml_dtypes')."""
+    if name != "bfloat16":
+        return np.dtype(name)
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError(
+            "bfloat16 state in NumPy arrays needs the ml_dtypes package (pip install ml_dtypes)"
+        ) from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
 def check_float_array(value: Any, label: str, *, reduced: bool = False) -> np.ndarray:
     """Return ``value`` if it is a C-contiguous float32/float64 ndarray (with
     ``reduced``: also bfloat16/float16), else raise."""

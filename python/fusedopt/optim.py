@@ -49,6 +49,8 @@ class FusedOptimizer(Optimizer):
     ) -> None:
         for param in params:
             _register_dtype(param.dtype)
+        if group.get("state_dtype") == "bfloat16":
+            _register_dtype(V.numpy_dtype("bfloat16"))
         self._core.add_params(params, group_index, D.core_hypers(group))
 
     def _storage_get(self, index: int) -> tuple[int, dict[str, np.ndarray]]:

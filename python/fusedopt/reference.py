@@ -133,7 +133,13 @@ class ReferenceOptimizer(Optimizer):
             state = self._ref_state[index]
             state["step"] += 1
             _update_in_math_dtype(
-                self._update, param, grad, state, group_of[index], self.declaration.state_names
+                self._update,
+                param,
+                grad,
+                state,
+                group_of[index],
+                self.declaration.state_names,
+                self._buffer_dtype(index),
             )
 
     def _check_registered_params(self) -> None:
@@ -161,6 +167,12 @@ class ReferenceOptimizer(Optimizer):
                     labels.append(f"the optimizer state {name!r} of params[{index}]")
         return V.MemoryIndex(arrays, labels)
 
+    @staticmethod
+    def _state_dtype_for(param: np.ndarray, group: Mapping[str, Any]) -> np.dtype:
+        """The dtype of the state of ``param`` in ``group`` (checked when added)."""
+        name = V.state_dtype_name(group.get("state_dtype"), param.dtype.name, "a parameter")
+        return V.numpy_dtype(name)
+
     def _initial_state(self, param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any]:
         """A new parameter's state: empty, or made at construction as torch's is."""
         return {"step": 0}
@@ -178,17 +190,19 @@ def _update_in_math_dtype(
     state: dict[str, Any],
     group: Mapping[str, Any],
     buffers: tuple[str, ...],
+    buffer_dtype: np.dtype,
 ) -> None:
     """``update(p, g, state, group)`` computed in the math dtype (float64 for
     float64 parameters, else float32), as the kernels do: the parameter, the
     gradient and every state buffer (``buffers``: elementwise state) of another
     dtype (bfloat16, float16) are converted to it first, and the parameter and
     buffers rounded back to their own dtypes (nearest even) after the whole
-    update. New buffers get the parameter's dtype, as torch's. Scalar states
-    (0-d, torch rounds them in their own dtype) are left as they are."""
+    update. New buffers get ``buffer_dtype`` (the group's state_dtype, by
+    default the parameter's, as torch's). Scalar states (0-d, torch rounds them
+    in their own dtype) are left as they are."""
     math = V.math_dtype(p.dtype)
     arrays = {k: v for k, v in state.items() if k in buffers}
-    if all(a.dtype == math for a in (p, g, *arrays.values())):
+    if buffer_dtype == math and all(a.dtype == math for a in (p, g, *arrays.values())):
         update(p, g, state, group)
         return
     work = {k: (v.astype(math) if k in arrays else v) for k, v in state.items()}
@@ -199,7 +213,7 @@ def _update_in_math_dtype(
         if k in arrays:
             arrays[k][...] = v.astype(arrays[k].dtype)
         elif k in buffers:
-            state[k] = v.astype(p.dtype)
+            state[k] = v.astype(buffer_dtype)
         else:
             state[k] = v
 
@@ -315,11 +329,11 @@ def _adagrad(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping
     _prox(p, (clr, std), group)
 
 
-def _adagrad_state(param: np.ndarray, group: Mapping[str, Any]) -> dict[str, Any]:
+def _adagrad_state(param: np.ndarray, group: Mapping[str, Any], dtype_for: Any) -> dict[str, Any]:
     """torch's Adagrad makes its state in __init__: step 0, sum = initial_accumulator_value."""
-    # Rounded to the math dtype first, then to the parameter's, as the kernels fill it.
+    # Rounded to the math dtype first, then to the state's, as the kernels fill it.
     initial = V.math_dtype(param.dtype).type(group["initial_accumulator_value"])
-    return {"step": 0, "sum": np.full_like(param, initial)}
+    return {"step": 0, "sum": np.full(param.shape, initial).astype(dtype_for(param, group))}
 
 
 def _adamax(p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: Mapping[str, Any]) -> None:
@@ -496,7 +510,9 @@ RMSprop = _reference(D.RMSPROP, _rmsprop)
 Adam = _reference(D.ADAM, _adam)
 AdamW = _reference(D.ADAMW, _adam)
 Adagrad = _reference(
-    D.ADAGRAD, _adagrad, _initial_state=lambda self, param, group: _adagrad_state(param, group)
+    D.ADAGRAD,
+    _adagrad,
+    _initial_state=lambda self, param, group: _adagrad_state(param, group, self._state_dtype_for),
 )
 Lion = _reference(D.LION, _lion)
 Adamax = _reference(D.ADAMAX, _adamax)

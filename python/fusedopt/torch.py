@@ -74,6 +74,7 @@ __all__ = [
 # The storage types of the C++ core, in its DType order.
 _STORAGE_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 _DTYPE_NAMES = {d: str(d).removeprefix("torch.") for d in _STORAGE_DTYPES}
+_TORCH_DTYPE = {name: d for d, name in _DTYPE_NAMES.items()}
 
 
 def _plain_numbers(group: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -88,6 +89,12 @@ def _plain_numbers(group: Mapping[str, Any]) -> Mapping[str, Any]:
     if betas is not None:
         plain["betas"] = tuple(float(b) for b in betas)
     return plain
+
+
+def _state_dtype(group: Mapping[str, Any], p: torch.Tensor, i: int) -> torch.dtype:
+    """The dtype of params[i]'s state: its group's state_dtype, or p's own."""
+    name = V.state_dtype_name(group.get("state_dtype"), _DTYPE_NAMES[p.dtype], f"params[{i}]")
+    return _TORCH_DTYPE[name]
 
 
 def _check_tensor(p: Any, label: str) -> None:
@@ -498,15 +505,18 @@ class _FusedTorchOptimizer(Optimizer):
         bound: dict[str, torch.Tensor] = {}
         buffers = []
         hyper = _plain_numbers(group)
+        dtype = _state_dtype(group, p, i)
         for name, initial in core.states_for(hyper).items():
             given = entry.get(name)
             if given is None:  # made as torch makes it: live if made in __init__
-                made = torch.full_like(p, initial, memory_format=torch.contiguous_format)
+                made = torch.full_like(
+                    p, initial, dtype=dtype, memory_format=torch.contiguous_format
+                )
                 bound[name] = made
                 buffers.append((name, made, self.declaration.state_at_construction))
                 continue
             in_place = previous.get(name) is given
-            bound[name] = self._state_tensor(i, name, given, p, in_place)
+            bound[name] = self._state_tensor(i, name, given, p, dtype, in_place)
             buffers.append((name, bound[name], True))
         step, count = None, 0
         if self.declaration.has_step:
@@ -555,10 +565,11 @@ class _FusedTorchOptimizer(Optimizer):
         return given
 
     def _state_tensor(
-        self, i: int, name: str, given: Any, p: torch.Tensor, in_place: bool
+        self, i: int, name: str, given: Any, p: torch.Tensor, dtype: torch.dtype, in_place: bool
     ) -> torch.Tensor:
-        """A state tensor the C++ core may use as p.numel() elements of p's
-        dtype. ``in_place``: ``given`` is the tensor the current core updates."""
+        """A state tensor the C++ core may use as p.numel() elements of the
+        state's ``dtype``. ``in_place``: ``given`` is the tensor the current
+        core updates."""
         label = f"state {name!r} of params[{i}]"
         if not isinstance(given, torch.Tensor):
             raise TypeError(f"{label} must be a tensor, got {type(given).__name__}")
@@ -572,16 +583,17 @@ class _FusedTorchOptimizer(Optimizer):
             )
         if not given.is_floating_point():
             raise TypeError(f"{label} has dtype {given.dtype}; expected a floating-point tensor")
-        if given.dtype is p.dtype and given.is_contiguous():
+        if given.dtype is dtype and given.is_contiguous():
             return given
         if in_place:  # the tensor the core updated, changed: a copy would be a hidden copy
-            what = "is no longer contiguous" if given.dtype is p.dtype else f"is {given.dtype}"
+            what = "is no longer contiguous" if given.dtype is dtype else f"is {given.dtype}"
             raise ValueError(
-                f"{label} was changed in place and {what}; params[{i}] is {p.dtype} and "
+                f"{label} was changed in place and {what}; its state is {dtype} and "
                 "fusedopt.torch updates state in place: assign a new tensor to the entry instead"
             )
         _check_storage_covers(given, label)
-        return given.to(dtype=p.dtype).contiguous()  # torch's load_state_dict casts to p's dtype
+        # torch's load_state_dict casts to p's dtype; the state is the group's state_dtype.
+        return given.to(dtype=dtype).contiguous()
 
     def _step_tensor(
         self, i: int, entry: Mapping[str, Any], previous: dict[str, torch.Tensor]

@@ -28,8 +28,9 @@ class ParamTable {
  public:
   // Registers a parameter of `size` elements living at `data` (the caller has
   // checked contiguity, writeability and that it overlaps no other parameter).
-  // Its state buffers get the parameter's storage type. Returns its index.
-  std::int64_t add(void* data, std::int64_t size, DType dtype, int group);
+  // Its state buffers get storage type `state_dtype` (the caller checked that
+  // the kernels mix it with `dtype`). Returns its index.
+  std::int64_t add(void* data, std::int64_t size, DType dtype, int group, DType state_dtype);
 
   // Parameter i now lives at `data` (same size and dtype; the caller checked
   // that it overlaps nothing else).
