@@ -36,8 +36,9 @@ def _peer_for(name: str, config: dict[str, Any], dtype: np.dtype) -> tuple[Any, 
     if dtype.itemsize != 2:
         return peer, config, dtype
     # torch 2.13's fused CPU SGD corrupts float16 momentum buffers (they grow
-    # to inf within 3 steps; bfloat16 and float32 are fine).
-    broken = name == "SGD" and dtype == np.float16
+    # to inf within 3 steps) and failed once in bfloat16 in a full run (passing
+    # alone): its momentum path is not trusted in 16 bits.
+    broken = name == "SGD"
     if "fused" in inspect.signature(peer).parameters and not broken:
         return peer, {**config, "fused": True}, dtype
     return peer, config, np.dtype(np.float32)
